@@ -1,0 +1,68 @@
+# RadLens: `make demo` and `make test` do all set-up on a fresh Debian 12 machine with Swift.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# System packages: C libraries we bind, and the independent reference tools the tests run.
+APT_PACKAGES := pkg-config libpng-dev libturbojpeg0-dev libjpeg-turbo-progs netpbm
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+TEST_VENV := .venv-test
+TRAIN_VENV := .venv-train
+RADLENS := .build/release/radlens
+SAMPLE := SampleImages/chest-pa-cr.jpeg
+
+.PHONY: help demo test build deps test-venv train-venv asan fixtures samples clean
+
+help:
+	@echo "make demo     install what is missing, build release, analyze a sample image"
+	@echo "make test     install what is missing, run the whole test suite"
+	@echo "make asan     run the decoder tests under AddressSanitizer"
+	@echo "make fixtures regenerate Tests/Fixtures (synthetic PNG/JPEG and malformed corpus)"
+	@echo "make samples  regenerate SampleImages from the pydicom-data package"
+
+## Installs the Debian packages that are not there yet (apt-get, as root or with sudo).
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	python3 -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$(echo $$missing)" ]; then \
+	  echo "Installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+## The Python venv the tests use for reference checks (numpy, Pillow, ONNX Runtime, pydicom, FHIR).
+test-venv: $(TEST_VENV)/.installed
+$(TEST_VENV)/.installed: Tests/requirements.txt
+	python3 -m venv $(TEST_VENV)
+	$(TEST_VENV)/bin/pip install -q --disable-pip-version-check -r Tests/requirements.txt
+	touch $@
+
+## The training venv (PyTorch; large, never needed by `make test`).
+train-venv: $(TRAIN_VENV)/.installed
+$(TRAIN_VENV)/.installed: Training/requirements.txt
+	python3 -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/pip install -q --disable-pip-version-check -r Training/requirements.txt
+	touch $@
+
+build: deps
+	swift build -c release --product radlens
+
+demo: build
+	@echo "== radlens inspect $(SAMPLE)"
+	$(RADLENS) inspect $(SAMPLE)
+
+test: deps test-venv
+	swift build --build-tests
+	RADLENS_TEST_PYTHON=$(CURDIR)/$(TEST_VENV)/bin/python swift test --skip-build
+
+## Decoder tests with AddressSanitizer on the Swift code and the C shim.
+asan: deps
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt swift test --sanitize=address --scratch-path .build-asan --filter 'MalformedInputTests|PNGDecodeTests|PNGEncodeTests|JPEGDecodeTests'
+
+fixtures:
+	python3 Tests/Fixtures/make_fixtures.py
+
+samples: test-venv
+	$(TEST_VENV)/bin/python SampleImages/make_samples.py
+
+clean:
+	rm -rf .build .build-asan

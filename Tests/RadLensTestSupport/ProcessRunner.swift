@@ -1,0 +1,52 @@
+import Foundation
+
+/// The result of running a command.
+public struct ProcessOutput: Sendable {
+    public var status: Int32
+    public var stdout: Data
+    public var stderr: String
+    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+}
+
+/// Runs external programs (reference decoders, the built CLI) from tests.
+public enum ProcessRunner {
+    /// Runs `executable` (a path, or a name looked up on PATH) with `arguments`.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> ProcessOutput {
+        let process = Process()
+        if executable.contains("/") {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [executable] + arguments
+        }
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // Drain both pipes concurrently so a chatty child cannot block on a full pipe.
+        let errorData = LockedData()
+        let drainError = Thread { errorData.set(err.fileHandleForReading.readDataToEndOfFile()) }
+        drainError.start()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !errorData.isSet { usleep(1000) }
+        return ProcessOutput(status: process.terminationStatus, stdout: output,
+                             stderr: String(decoding: errorData.value, as: UTF8.self))
+    }
+
+    /// True when `tool` is on PATH.
+    public static func available(_ tool: String) -> Bool {
+        (try? run("which", [tool]).status) == 0
+    }
+}
+
+private final class LockedData: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data: Data?
+    func set(_ value: Data) { lock.withLock { data = value } }
+    var isSet: Bool { lock.withLock { data != nil } }
+    var value: Data { lock.withLock { data ?? Data() } }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// Where tests find the repository's fixtures, the shared data set and the built tools.
+public enum TestPaths {
+    /// The repository root, found from this file's location.
+    public static let repository: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `Tests/Fixtures/<name>`.
+    public static func fixture(_ name: String) -> URL {
+        repository.appendingPathComponent("Tests/Fixtures").appendingPathComponent(name)
+    }
+
+    /// Files in a fixture folder, sorted, filtered by extension when given.
+    public static func files(in folder: URL, extensions: Set<String>? = nil) -> [URL] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.sorted().map { folder.appendingPathComponent($0) }
+            .filter { extensions == nil || extensions!.contains($0.pathExtension.lowercased()) }
+    }
+
+    /// Files under a folder, recursively, sorted.
+    public static func filesRecursively(in folder: URL, extensions: Set<String>) -> [URL] {
+        guard let walker = FileManager.default.enumerator(atPath: folder.path) else { return [] }
+        return walker.compactMap { $0 as? String }.sorted()
+            .filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }
+            .map { folder.appendingPathComponent($0) }
+    }
+
+    /// The Kermany chest X-ray data beside the repository (`../shared/data/kermany-cxr`), or nil
+    /// with a message saying it is absent. Never copied into the repository.
+    public static var kermany: URL? {
+        let url = repository.deletingLastPathComponent().appendingPathComponent("shared/data/kermany-cxr")
+        if FileManager.default.fileExists(atPath: url.path) { return url }
+        print("note: ../shared/data/kermany-cxr is absent; tests on real radiographs are skipped")
+        return nil
+    }
+
+    /// The folder holding the built products (the `radlens` executable sits beside the test bundle).
+    public static var products: URL {
+        Bundle.main.bundleURL.deletingLastPathComponent()
+    }
+
+    /// The built `radlens` executable.
+    public static var radlens: URL {
+        let beside = products.appendingPathComponent("radlens")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+        return repository.appendingPathComponent(".build/debug/radlens")
+    }
+}
