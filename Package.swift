@@ -1,16 +1,25 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-/// Kernels are compiled once per CPU level; the engine picks one at run time from cpuid.
+/// Numerical code is optimised even in debug builds, so tests on real networks stay fast.
+let optimized: [SwiftSetting] = [.unsafeFlags(["-O"])]
+
+/// Code generation for one x86-64 level (AVX2+FMA: haswell; AVX-512: skylake-avx512).
+func targetCPU(_ cpu: String) -> [SwiftSetting] {
+    [.unsafeFlags(["-Xcc", "-march=\(cpu)", "-Xfrontend", "-target-cpu", "-Xfrontend", cpu])]
+}
+
 let package = Package(
     name: "RadLens",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "radlens", targets: ["radlens"]),
         .library(name: "RadLensImaging", targets: ["RadLensImaging"]),
+        .library(name: "RadLensInference", targets: ["RadLensInference"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // Stage 1: decode. System libraries found through pkg-config.
@@ -27,17 +36,37 @@ let package = Package(
             name: "RadLensImaging",
             dependencies: ["_RadLensPNGShim", "CTurboJPEG"]),
 
+        // Stage 3: inference. Kernels are one Swift source compiled per CPU level (the AVX2 and
+        // AVX-512 targets symlink the generic target's Kernels.swift); cpuid picks one at run time.
+        .target(name: "RadLensKernels", swiftSettings: optimized),
+        .target(name: "_RadLensCPU"),
+        .target(name: "_RadLensKernelsGeneric", dependencies: ["RadLensKernels"], swiftSettings: optimized),
+        .target(name: "_RadLensKernelsAVX2", dependencies: ["RadLensKernels"],
+                swiftSettings: optimized + targetCPU("haswell")),
+        .target(name: "_RadLensKernelsAVX512", dependencies: ["RadLensKernels"],
+                swiftSettings: optimized + targetCPU("skylake-avx512")),
+        .target(
+            name: "RadLensInference",
+            dependencies: [
+                "RadLensKernels", "_RadLensCPU", "_RadLensKernelsGeneric", "_RadLensKernelsAVX2", "_RadLensKernelsAVX512",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["ONNX/README.md"],
+            swiftSettings: optimized),
+
         // The command-line tool: parsing and printing only.
         .executableTarget(
             name: "radlens",
             dependencies: [
-                "RadLensImaging",
+                "RadLensImaging", "RadLensInference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .target(name: "RadLensTestSupport", path: "Tests/RadLensTestSupport"),
         .testTarget(name: "RadLensImagingTests", dependencies: ["RadLensImaging", "RadLensTestSupport"],
                     exclude: []),
+        .testTarget(name: "RadLensInferenceTests", dependencies: ["RadLensInference", "RadLensKernels",
+                    "_RadLensKernelsGeneric", "_RadLensKernelsAVX2", "_RadLensKernelsAVX512", "RadLensTestSupport"]),
         .testTarget(name: "RadLensCLITests", dependencies: ["radlens", "RadLensTestSupport"]),
     ]
 )

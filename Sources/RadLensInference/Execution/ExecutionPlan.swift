@@ -1,0 +1,367 @@
+import RadLensKernels
+
+/// A graph compiled for one set of input shapes: every shape inferred, every buffer allocated
+/// once (activations share memory when their lifetimes do not overlap), every layer a ready
+/// step. Running the plan allocates nothing.
+final class ExecutionPlan: @unchecked Sendable {
+    let inputShapes: [String: [Int]]
+    private(set) var shapes: [String: [Int]] = [:]
+    private(set) var pointers: [String: UnsafeMutablePointer<Float>] = [:]
+    private var steps: [(ThreadPool) -> Void] = []
+    /// Floating-point operations of one run (multiply and add counted separately).
+    private(set) var flops = 0
+    let arena = Arena()
+
+    init(graph: OptimizedGraph, weights: PreparedWeights, kernels: any KernelSet.Type,
+         inputShapes: [String: [Int]], threads: Int) throws(InferenceError) {
+        self.inputShapes = inputShapes
+        for (name, shape) in inputShapes { shapes[name] = shape }
+        for (name, tensor) in graph.constants { shapes[name] = tensor.shape }
+        for layer in graph.layers {
+            shapes[layer.output] = try Self.outputShape(of: layer, shapes: shapes)
+        }
+        try allocate(graph: graph, weights: weights)
+        let scratch = arena.allocate(kernels.scratchCount * threads)
+        for (index, layer) in graph.layers.enumerated() {
+            steps.append(try step(index: index, layer: layer, weights: weights, kernels: kernels, scratch: scratch, threads: threads))
+        }
+    }
+
+    /// Runs every step in order.
+    func run(pool: ThreadPool) {
+        for step in steps { step(pool) }
+    }
+
+    // MARK: - Shapes
+
+    static func outputShape(of layer: Layer, shapes: [String: [Int]]) throws(InferenceError) -> [Int] {
+        func shape(_ index: Int) throws(InferenceError) -> [Int] {
+            guard let shape = shapes[layer.inputs[index]] else {
+                throw InferenceError(.invalidModel, "\(layer.label): input \"\(layer.inputs[index])\" has no known shape")
+            }
+            return shape
+        }
+        func mismatch(_ message: String) -> InferenceError { InferenceError(.shapeMismatch, "\(layer.label): \(message)") }
+        let x = try shape(0)
+        switch layer.kind {
+        case .conv(let conv):
+            guard x.count == 4 else { throw mismatch("expects a 4-D NCHW input, got \(x)") }
+            guard x[1] == conv.channelsPerGroup * conv.groups else {
+                throw mismatch("input has \(x[1]) channels, the weights expect \(conv.channelsPerGroup * conv.groups)")
+            }
+            guard let y = SpatialAxis.resolve(input: x[2], kernel: conv.kernel.height, stride: conv.strides.y, dilation: conv.dilations.y,
+                                              padBegin: conv.pads[0], padEnd: conv.pads[2], autoPad: conv.autoPad),
+                  let xAxis = SpatialAxis.resolve(input: x[3], kernel: conv.kernel.width, stride: conv.strides.x, dilation: conv.dilations.x,
+                                                  padBegin: conv.pads[1], padEnd: conv.pads[3], autoPad: conv.autoPad)
+            else { throw mismatch("the \(conv.kernel.height)x\(conv.kernel.width) kernel does not fit the \(x[2])x\(x[3]) input") }
+            let output = [x[0], conv.outputChannels, y.output, xAxis.output]
+            if conv.hasResidual, try shape(1) != output {
+                throw mismatch("residual input \(try shape(1)) differs from the output \(output)")
+            }
+            return output
+        case .dense(let dense):
+            guard let last = x.last, last == dense.depth else {
+                throw mismatch("input \(x) does not end in \(dense.depth) features")
+            }
+            return Array(x.dropLast()) + [dense.outputs]
+        case .matMul:
+            let b = try shape(1)
+            guard x.count >= 2, b.count >= 2, x[x.count - 1] == b[b.count - 2] else { throw mismatch("cannot multiply \(x) by \(b)") }
+            guard b.count == 2 || Array(b.dropLast(2)) == Array(x.dropLast(2)) else {
+                throw mismatch("batch dimensions of \(x) and \(b) differ")
+            }
+            return Array(x.dropLast()) + [b[b.count - 1]]
+        case .channelAffine(let scale, _, _):
+            guard x.count >= 2, x[1] == scale.count else { throw mismatch("input \(x) does not have \(scale.count) channels") }
+            return x
+        case .activation, .softmax:
+            return x
+        case .add, .mul:
+            let b = try shape(1)
+            guard let result = Elementwise.broadcastShape(x, b) else { throw mismatch("shapes \(x) and \(b) do not broadcast") }
+            return result
+        case .pool(let pool):
+            guard x.count == 4 else { throw mismatch("expects a 4-D NCHW input, got \(x)") }
+            guard let y = SpatialAxis.resolve(input: x[2], kernel: pool.kernel.height, stride: pool.strides.y, dilation: pool.dilations.y,
+                                              padBegin: pool.pads[0], padEnd: pool.pads[2], autoPad: pool.autoPad, ceilMode: pool.ceilMode),
+                  let xAxis = SpatialAxis.resolve(input: x[3], kernel: pool.kernel.width, stride: pool.strides.x, dilation: pool.dilations.x,
+                                                  padBegin: pool.pads[1], padEnd: pool.pads[3], autoPad: pool.autoPad, ceilMode: pool.ceilMode)
+            else { throw mismatch("the pooling window does not fit the \(x[2])x\(x[3]) input") }
+            return [x[0], x[1], y.output, xAxis.output]
+        case .globalAveragePool:
+            guard x.count >= 3 else { throw mismatch("expects an N, C, spatial... input, got \(x)") }
+            return [x[0], x[1]] + Array(repeating: 1, count: x.count - 2)
+        case .reshape(.flatten(let axis)):
+            let a = axis < 0 ? axis + x.count : axis
+            guard a >= 0, a <= x.count else { throw mismatch("flatten axis \(axis) is out of range for \(x)") }
+            return [x[..<a].reduce(1, *), x[a...].reduce(1, *)]
+        case .reshape(.shape(let target)):
+            var result = target.enumerated().map { index, dim in dim == 0 && index < x.count ? x[index] : dim }
+            let known = result.filter { $0 != -1 }.reduce(1, *)
+            let total = x.reduce(1, *)
+            if let inferred = result.firstIndex(of: -1) {
+                guard result.filter({ $0 == -1 }).count == 1, known > 0, total % known == 0 else {
+                    throw mismatch("cannot reshape \(x) to \(target)")
+                }
+                result[inferred] = total / known
+            }
+            guard result.allSatisfy({ $0 >= 0 }), result.reduce(1, *) == total else { throw mismatch("cannot reshape \(x) to \(target)") }
+            return result
+        case .concat(let axis):
+            let a = axis < 0 ? axis + x.count : axis
+            guard a >= 0, a < x.count else { throw mismatch("concat axis \(axis) is out of range for \(x)") }
+            var result = x
+            result[a] = 0
+            for index in layer.inputs.indices {
+                let s = try shape(index)
+                guard s.count == x.count, (0..<s.count).allSatisfy({ $0 == a || s[$0] == x[$0] }) else {
+                    throw mismatch("inputs \(x) and \(s) differ outside axis \(a)")
+                }
+                result[a] += s[a]
+            }
+            return result
+        case .pad(let pads, _):
+            guard pads.count == 2 * x.count else { throw mismatch("\(pads.count) pads for a rank-\(x.count) input") }
+            let result = (0..<x.count).map { x[$0] + pads[$0] + pads[$0 + x.count] }
+            guard result.allSatisfy({ $0 > 0 }) else { throw mismatch("pads \(pads) leave nothing of \(x)") }
+            return result
+        case .reduceMean(let axes, let keepDims):
+            let normalized = try normalizedAxes(axes, rank: x.count, layer: layer)
+            return keepDims ? x.enumerated().map { normalized.contains($0.offset) ? 1 : $0.element }
+                : x.enumerated().filter { !normalized.contains($0.offset) }.map(\.element)
+        }
+    }
+
+    static func normalizedAxes(_ axes: [Int]?, rank: Int, layer: Layer) throws(InferenceError) -> Set<Int> {
+        guard let axes else { return Set(0..<rank) }
+        var result = Set<Int>()
+        for axis in axes {
+            let a = axis < 0 ? axis + rank : axis
+            guard a >= 0, a < rank else { throw InferenceError(.shapeMismatch, "\(layer.label): axis \(axis) is out of range for rank \(rank)") }
+            result.insert(a)
+        }
+        return result
+    }
+
+    // MARK: - Memory
+
+    /// Gives every value a buffer. Reshapes alias their input; a buffer is reused once every
+    /// value living in it has been read for the last time. Graph inputs and outputs keep their own.
+    private func allocate(graph: OptimizedGraph, weights: PreparedWeights) throws(InferenceError) {
+        var owner: [String: Int] = [:]  // value -> buffer id
+        var sizes: [Int] = []
+        var lastUse: [Int: Int] = [:]
+        var pinned = Set<Int>()
+        func newBuffer(_ count: Int) -> Int {
+            sizes.append(count)
+            return sizes.count - 1
+        }
+        for (name, shape) in inputShapes {
+            owner[name] = newBuffer(shape.reduce(1, *))
+            pinned.insert(owner[name]!)
+        }
+        // First pass: which buffer each layer's output lives in (aliases share), and last uses.
+        var free: [Int] = []
+        var assignment: [(layer: Int, buffer: Int)] = []
+        let outputs = Set(graph.outputSources)
+        // Last layer index reading each value.
+        var reads: [String: Int] = [:]
+        for (index, layer) in graph.layers.enumerated() { for input in layer.inputs { reads[input] = index } }
+        var valuesInBuffer: [Int: [String]] = [:]
+        for (index, layer) in graph.layers.enumerated() {
+            let count = shapes[layer.output]!.reduce(1, *)
+            let buffer: Int
+            if case .reshape = layer.kind, let source = owner[layer.inputs[0]] {
+                buffer = source
+            } else if let reuse = free.enumerated().filter({ sizes[$0.element] >= count }).min(by: { sizes[$0.element] < sizes[$1.element] }) {
+                buffer = free.remove(at: reuse.offset)
+            } else if let grow = free.indices.max(by: { sizes[free[$0]] < sizes[free[$1]] }) {
+                buffer = free.remove(at: grow)
+                sizes[buffer] = count
+            } else {
+                buffer = newBuffer(count)
+            }
+            owner[layer.output] = buffer
+            valuesInBuffer[buffer, default: []].append(layer.output)
+            assignment.append((index, buffer))
+            if outputs.contains(layer.output) { pinned.insert(buffer) }
+            // Release buffers none of whose values is read after this layer.
+            for input in Set(layer.inputs) {
+                guard let b = owner[input], !pinned.contains(b), b != buffer else { continue }
+                let stillRead = valuesInBuffer[b, default: []].contains { (reads[$0] ?? -1) > index }
+                if !stillRead && !free.contains(b) { free.append(b) }
+            }
+            lastUse[buffer] = index
+        }
+        let storage = sizes.map { arena.allocate($0) }
+        for (name, buffer) in owner { pointers[name] = storage[buffer] }
+        for (name, pointer) in weights.constants { pointers[name] = UnsafeMutablePointer(mutating: pointer) }
+        _ = assignment
+    }
+
+    // MARK: - Steps
+
+    private func step(index: Int, layer: Layer, weights: PreparedWeights, kernels: any KernelSet.Type,
+                      scratch: UnsafeMutablePointer<Float>, threads: Int) throws(InferenceError) -> (ThreadPool) -> Void {
+        let x = shapes[layer.inputs[0]]!
+        let y = shapes[layer.output]!
+        let input = UnsafePointer(pointers[layer.inputs[0]]!)
+        let output = pointers[layer.output]!
+        switch layer.kind {
+        case .conv(let conv):
+            return convStep(conv, weights.convs[index]!, x: x, y: y, input: input, output: output,
+                            residual: conv.hasResidual ? UnsafePointer(pointers[layer.inputs[1]]!) : nil,
+                            kernels: kernels, scratch: scratch, threads: threads)
+        case .dense(let dense):
+            let prepared = weights.denses[index]!
+            let rows = x.reduce(1, *) / dense.depth
+            flops += 2 * rows * dense.depth * dense.outputs
+            let chunk = max(1, (dense.outputs + threads - 1) / threads)
+            let chunks = dense.depth * dense.outputs > 1 << 16 ? (dense.outputs + chunk - 1) / chunk : 1
+            return { pool in
+                pool.parallelFor(rows * chunks) { task, _ in
+                    let row = task / chunks, part = task % chunks
+                    let start = chunks == 1 ? 0 : part * chunk
+                    let end = chunks == 1 ? dense.outputs : min(dense.outputs, start + chunk)
+                    kernels.dense(input + row * dense.depth, weights: prepared.weights, bias: prepared.bias, inputCount: dense.depth,
+                                  outputStart: start, outputEnd: end, activation: dense.activation, output: output + row * dense.outputs)
+                }
+            }
+        case .matMul:
+            let b = shapes[layer.inputs[1]]!
+            let other = UnsafePointer(pointers[layer.inputs[1]]!)
+            let m = x[x.count - 2], k = x[x.count - 1], n = b[b.count - 1]
+            let batch = x.dropLast(2).reduce(1, *)
+            flops += 2 * batch * m * k * n
+            return { _ in
+                TensorOps.matMul(input, other, output, batch: batch, m: m, k: k, n: n, aBatchStride: m * k,
+                                 bBatchStride: b.count == 2 ? 0 : k * n)
+            }
+        case .channelAffine(_, _, let activation):
+            let (scale, shift) = weights.affines[index]!
+            let plane = x.dropFirst(2).reduce(1, *)
+            return { _ in
+                Elementwise.channelAffine(input, output, batch: x[0], channels: x[1], plane: plane, scale: scale, shift: shift, activation)
+            }
+        case .activation(let activation):
+            let count = y.reduce(1, *)
+            return { _ in Elementwise.activate(input, output, count: count, activation) }
+        case .add, .mul:
+            let b = shapes[layer.inputs[1]]!
+            let other = UnsafePointer(pointers[layer.inputs[1]]!)
+            let multiply: Bool = { if case .mul = layer.kind { return true } else { return false } }()
+            return { _ in Elementwise.binary(input, x, other, b, output, y, multiply: multiply) }
+        case .pool(let pool):
+            let yAxis = SpatialAxis.resolve(input: x[2], kernel: pool.kernel.height, stride: pool.strides.y, dilation: pool.dilations.y,
+                                            padBegin: pool.pads[0], padEnd: pool.pads[2], autoPad: pool.autoPad, ceilMode: pool.ceilMode)!
+            let xAxis = SpatialAxis.resolve(input: x[3], kernel: pool.kernel.width, stride: pool.strides.x, dilation: pool.dilations.x,
+                                            padBegin: pool.pads[1], padEnd: pool.pads[3], autoPad: pool.autoPad, ceilMode: pool.ceilMode)!
+            let window = Pooling.Window(kernelHeight: pool.kernel.height, kernelWidth: pool.kernel.width, strideY: pool.strides.y,
+                                        strideX: pool.strides.x, padTop: yAxis.padBegin, padLeft: xAxis.padBegin,
+                                        padBottom: yAxis.padEnd, padRight: xAxis.padEnd,
+                                        dilationY: pool.dilations.y, dilationX: pool.dilations.x)
+            let planes = x[0] * x[1]
+            let isMax = pool.mode == .max
+            return { threadPool in
+                let chunk = max(1, (planes + threadPool.threadCount - 1) / threadPool.threadCount)
+                threadPool.parallelFor((planes + chunk - 1) / chunk) { task, _ in
+                    let start = task * chunk, count = min(chunk, planes - start)
+                    Pooling.pool(input + start * x[2] * x[3], output + start * y[2] * y[3], planes: count, height: x[2], width: x[3],
+                                 outputHeight: y[2], outputWidth: y[3], window: window, max: isMax,
+                                 countIncludePad: pool.countIncludePad)
+                }
+            }
+        case .globalAveragePool:
+            let planes = x[0] * x[1], size = x.dropFirst(2).reduce(1, *)
+            return { _ in Pooling.globalAverage(input, output, planes: planes, planeSize: size) }
+        case .reshape:
+            return { _ in }  // The output aliases the input's buffer.
+        case .concat(let axis):
+            let a = axis < 0 ? axis + x.count : axis
+            let outer = x[..<a].reduce(1, *)
+            let parts = layer.inputs.map { name in
+                (pointer: UnsafePointer(pointers[name]!), inner: shapes[name]![a...].reduce(1, *))
+            }
+            return { _ in TensorOps.concat(parts, outer: outer, output: output) }
+        case .softmax(let axis, let coerce):
+            let a = axis < 0 ? axis + x.count : axis
+            let outer = x[..<a].reduce(1, *)
+            let length = coerce ? x[a...].reduce(1, *) : x[a]
+            let inner = coerce ? 1 : x[(a + 1)...].reduce(1, *)
+            return { _ in TensorOps.softmax(input, output, outer: outer, length: length, inner: inner) }
+        case .pad(let pads, let value):
+            return { _ in TensorOps.pad(input, shape: x, pads: pads, value: value, output, outputShape: y) }
+        case .reduceMean(let axes, _):
+            let normalized = try Self.normalizedAxes(axes, rank: x.count, layer: layer)
+            return { _ in TensorOps.reduceMean(input, shape: x, axes: normalized, output) }
+        }
+    }
+
+    private func convStep(_ conv: ConvLayer, _ prepared: PreparedConv, x: [Int], y: [Int], input: UnsafePointer<Float>,
+                          output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, kernels: any KernelSet.Type,
+                          scratch: UnsafeMutablePointer<Float>, threads: Int) -> (ThreadPool) -> Void {
+        let yAxis = SpatialAxis.resolve(input: x[2], kernel: conv.kernel.height, stride: conv.strides.y, dilation: conv.dilations.y,
+                                        padBegin: conv.pads[0], padEnd: conv.pads[2], autoPad: conv.autoPad)!
+        let xAxis = SpatialAxis.resolve(input: x[3], kernel: conv.kernel.width, stride: conv.strides.x, dilation: conv.dilations.x,
+                                        padBegin: conv.pads[1], padEnd: conv.pads[3], autoPad: conv.autoPad)!
+        let groups = conv.groups
+        let rowsPerGroup = conv.outputChannels / groups
+        let geometry = ConvGeometry(inputChannels: conv.channelsPerGroup, inputHeight: x[2], inputWidth: x[3],
+                                    outputChannels: rowsPerGroup, outputHeight: y[2], outputWidth: y[3],
+                                    kernelHeight: conv.kernel.height, kernelWidth: conv.kernel.width,
+                                    strideY: conv.strides.y, strideX: conv.strides.x, padTop: yAxis.padBegin, padLeft: xAxis.padBegin,
+                                    dilationY: conv.dilations.y, dilationX: conv.dilations.x)
+        let batch = x[0]
+        let inputImage = x[1] * x[2] * x[3], outputImage = y[1] * y[2] * y[3]
+        let pixels = geometry.outputPixels
+        flops += 2 * batch * conv.outputChannels * pixels * geometry.reductionLength
+        let activation = conv.activation
+        let scratchCount = kernels.scratchCount
+
+        if prepared.method == .depthwise {
+            let channels = conv.outputChannels
+            let chunk = max(1, (channels + 2 * threads - 1) / (2 * threads))
+            let chunks = (channels + chunk - 1) / chunk
+            let filters = prepared.weights[0]
+            return { pool in
+                pool.parallelFor(batch * chunks) { task, _ in
+                    let image = task / chunks, part = task % chunks
+                    let operands = ConvOperands(packedWeights: filters, input: input + image * inputImage, output: output + image * outputImage,
+                                                bias: prepared.bias, residual: residual.map { $0 + image * outputImage }, activation: activation)
+                    kernels.depthwise(geometry, weights: filters, operands, channelStart: part * chunk,
+                                      channelEnd: min(channels, (part + 1) * chunk))
+                }
+            }
+        }
+
+        // Split each image's work into column chunks (or, for small images, row chunks) so every thread has some.
+        let tileColumns = kernels.tileColumns, tileRows = kernels.tileRows
+        let wantTasks = batch * groups >= 2 * threads ? 1 : max(1, 2 * threads / (batch * groups))
+        let columnTiles = (pixels + tileColumns - 1) / tileColumns
+        let rowTiles = (rowsPerGroup + tileRows - 1) / tileRows
+        let columnChunks = min(wantTasks, columnTiles)
+        let rowChunks = columnChunks >= wantTasks ? 1 : min(rowTiles, (wantTasks + columnChunks - 1) / columnChunks)
+        let columnsPerChunk = (columnTiles + columnChunks - 1) / columnChunks * tileColumns
+        let rowsPerChunk = (rowTiles + rowChunks - 1) / rowChunks * tileRows
+        let tasksPerGroup = columnChunks * rowChunks
+        return { pool in
+            pool.parallelFor(batch * groups * tasksPerGroup) { task, worker in
+                let unit = task / tasksPerGroup, part = task % tasksPerGroup
+                let image = unit / groups, group = unit % groups
+                let columnPart = part % columnChunks, rowPart = part / columnChunks
+                let outputOffset = image * outputImage + group * rowsPerGroup * pixels
+                let operands = ConvOperands(
+                    packedWeights: prepared.weights[group],
+                    input: input + image * inputImage + group * conv.channelsPerGroup * x[2] * x[3],
+                    output: output + outputOffset, bias: prepared.bias + group * rowsPerGroup,
+                    residual: residual.map { $0 + outputOffset }, activation: activation)
+                let columnStart = columnPart * columnsPerChunk
+                let rowStart = rowPart * rowsPerChunk
+                guard columnStart < pixels, rowStart < rowsPerGroup else { return }
+                kernels.convolve(geometry, operands, columnStart: columnStart, columnEnd: min(pixels, columnStart + columnsPerChunk),
+                                 rowStart: rowStart, rowEnd: min(rowsPerGroup, rowStart + rowsPerChunk),
+                                 scratch: scratch + worker * scratchCount)
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import RadLensKernels
+
+/// Numerical precision of inference.
+public enum Precision: String, Sendable, CaseIterable, Codable {
+    /// Plain float32 arithmetic, matching ONNX Runtime within 1e-4 on logits.
+    case fp32
+    /// Faster algorithms where they pay, checked against fp32 (currently the same as fp32).
+    case fast
+}
+
+/// How a session runs.
+public struct SessionOptions: Sendable, Equatable {
+    /// Worker threads (including the caller). Default: the machine's active processors.
+    public var threads: Int
+    public var precision: Precision
+    /// The kernel level; default the fastest this CPU supports. Set to compare levels.
+    public var kernelLevel: KernelLevel
+
+    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, precision: Precision = .fp32,
+                kernelLevel: KernelLevel = .best) {
+        self.threads = max(1, threads)
+        self.precision = precision
+        self.kernelLevel = kernelLevel
+    }
+}
+
+/// A loaded ONNX model ready to run on the CPU with RadLens's SIMD kernels.
+///
+/// Loading parses the file, validates every node (an unsupported operator or attribute is an
+/// error naming the node), folds BatchNormalization into convolutions, fuses activations and
+/// residual additions, and packs weights for the CPU's kernel level. The first run with a new
+/// input shape plans buffers once; later runs with that shape allocate nothing.
+///
+/// A session is not thread-safe: run it from one thread at a time (it uses its own worker threads).
+///
+/// ```swift
+/// let session = try InferenceSession(contentsOf: "model.onnx")
+/// let outputs = try session.run(["image": Tensor(shape: [1, 1, 224, 224], data: pixels)])
+/// ```
+public final class InferenceSession {
+    public let options: SessionOptions
+    /// Graph inputs (dynamic dimensions are nil).
+    public let inputs: [TensorInfo]
+    /// Graph outputs.
+    public let outputs: [TensorInfo]
+    /// The kernel level in use.
+    public var kernelLevel: KernelLevel { options.kernelLevel }
+
+    let definition: ModelDefinition
+    let graph: OptimizedGraph
+    private let weights: PreparedWeights
+    private let kernels: any KernelSet.Type
+    private let pool: ThreadPool
+    private var plans: [[String: [Int]]: ExecutionPlan] = [:]
+
+    /// Loads the ONNX file at `path`.
+    public convenience init(contentsOf path: String, options: SessionOptions = SessionOptions()) throws(InferenceError) {
+        try self.init(definition: ONNXReader.read(contentsOf: path), options: options, path: path)
+    }
+
+    /// Loads an ONNX model from memory.
+    public convenience init(data: Data, options: SessionOptions = SessionOptions()) throws(InferenceError) {
+        try self.init(definition: ONNXReader.read(data), options: options, path: nil)
+    }
+
+    init(definition: ModelDefinition, options: SessionOptions, path: String?) throws(InferenceError) {
+        guard options.kernelLevel.isSupported else {
+            throw InferenceError(.unsupported, "this CPU cannot run the \(options.kernelLevel.rawValue) kernels")
+        }
+        do {
+            graph = try GraphBuilder.build(definition)
+        } catch {
+            throw InferenceError(error.kind, path.map { "\($0): \(error.message)" } ?? error.message)
+        }
+        self.definition = definition
+        self.options = options
+        self.inputs = definition.inputs
+        self.outputs = definition.outputs
+        kernels = options.kernelLevel.kernels
+        weights = PreparedWeights(graph: graph, kernels: kernels)
+        pool = ThreadPool(threads: options.threads)
+    }
+
+    /// Runs the model on `feeds` (one tensor per graph input) and returns every graph output.
+    public func run(_ feeds: [String: Tensor]) throws(InferenceError) -> [String: Tensor] {
+        let plan = try plan(for: feeds.mapValues(\.shape))
+        for (name, tensor) in feeds {
+            tensor.data.withUnsafeBufferPointer { plan.pointers[name]!.update(from: $0.baseAddress!, count: $0.count) }
+        }
+        plan.run(pool: pool)
+        var results: [String: Tensor] = [:]
+        for (info, source) in zip(outputs, graph.outputSources) {
+            let shape = plan.shapes[source]!
+            let pointer = plan.pointers[source]!
+            results[info.name] = Tensor(shape: shape, data: Array(UnsafeBufferPointer(start: pointer, count: shape.reduce(1, *))))
+        }
+        return results
+    }
+
+    /// Runs a single-input model.
+    public func run(_ input: Tensor) throws(InferenceError) -> [String: Tensor] {
+        guard inputs.count == 1 else {
+            throw InferenceError(.invalidInput, "the model has \(inputs.count) inputs; name them")
+        }
+        return try run([inputs[0].name: input])
+    }
+
+    /// Floating-point operations of one run on inputs of these shapes.
+    public func flops(for shapes: [String: [Int]]) throws(InferenceError) -> Int {
+        try plan(for: shapes).flops
+    }
+
+    /// The plan for these input shapes, built on first use.
+    private func plan(for shapes: [String: [Int]]) throws(InferenceError) -> ExecutionPlan {
+        if let plan = plans[shapes] { return plan }
+        for info in inputs {
+            guard let shape = shapes[info.name] else {
+                throw InferenceError(.invalidInput, "input \"\(info.name)\" \(info.shapeDescription) was not given")
+            }
+            guard shape.count == info.shape.count || info.shape.isEmpty,
+                  zip(shape, info.shape).allSatisfy({ $1 == nil || $0 == $1 }) else {
+                throw InferenceError(.invalidInput, "input \"\(info.name)\" has shape \(shape); the model expects \(info.shapeDescription)")
+            }
+            guard shape.allSatisfy({ $0 > 0 }) else {
+                throw InferenceError(.invalidInput, "input \"\(info.name)\" has an empty dimension: \(shape)")
+            }
+        }
+        for name in shapes.keys where !inputs.contains(where: { $0.name == name }) {
+            throw InferenceError(.invalidInput, "the model has no input named \"\(name)\" (inputs: \(inputs.map(\.name).joined(separator: ", ")))")
+        }
+        let plan = try ExecutionPlan(graph: graph, weights: weights, kernels: kernels, inputShapes: shapes, threads: pool.threadCount)
+        if plans.count > 8 { plans.removeAll() }  // Bound memory when callers vary shapes a lot.
+        plans[shapes] = plan
+        return plan
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// Reads and writes NumPy `.npy` files holding float32 arrays (the format of `np.save`).
+public enum NumPyFile {
+    /// Reads a little-endian float32 (`<f4`) array in C order. float64 arrays are converted.
+    public static func read(contentsOf path: String) throws(InferenceError) -> Tensor {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InferenceError(.invalidInput, "\(path): cannot read file")
+        }
+        do {
+            return try read(data)
+        } catch {
+            throw InferenceError(.invalidInput, "\(path): \(error.message)")
+        }
+    }
+
+    public static func read(_ data: Data) throws(InferenceError) -> Tensor {
+        let bytes = [UInt8](data)
+        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
+            throw InferenceError(.invalidInput, "not a NumPy .npy file")
+        }
+        let major = bytes[6]
+        let headerLength = major == 1 ? Int(bytes[8]) | Int(bytes[9]) << 8
+            : bytes.count >= 12 ? Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24 : -1
+        let headerStart = major == 1 ? 10 : 12
+        guard headerLength > 0, headerStart + headerLength <= bytes.count else {
+            throw InferenceError(.invalidInput, "truncated .npy header")
+        }
+        let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
+        guard let descr = field("descr", in: header), let shapeText = field("shape", in: header) else {
+            throw InferenceError(.invalidInput, ".npy header lacks descr or shape: \(header)")
+        }
+        if header.contains("'fortran_order': True") {
+            throw InferenceError(.invalidInput, "Fortran-ordered .npy arrays are not supported; save with np.ascontiguousarray")
+        }
+        let shape = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "()"))
+            .split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let count = shape.reduce(1, *)
+        let body = headerStart + headerLength
+        switch descr {
+        case "<f4", "|f4":
+            guard bytes.count - body >= count * 4 else { throw InferenceError(.invalidInput, ".npy data is shorter than its shape \(shape)") }
+            var values = [Float](repeating: 0, count: count)
+            values.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.withUnsafeBytes { $0 }[body..<(body + count * 4)])) }
+            return Tensor(shape: shape, data: values)
+        case "<f8":
+            guard bytes.count - body >= count * 8 else { throw InferenceError(.invalidInput, ".npy data is shorter than its shape \(shape)") }
+            let values = bytes.withUnsafeBytes { raw in
+                (0..<count).map { Float(raw.loadUnaligned(fromByteOffset: body + $0 * 8, as: Double.self)) }
+            }
+            return Tensor(shape: shape, data: values)
+        default:
+            throw InferenceError(.invalidInput, ".npy dtype \(descr) is not supported (use float32)")
+        }
+    }
+
+    /// The bytes of a version 1.0 `.npy` file holding `tensor` as little-endian float32.
+    public static func encode(_ tensor: Tensor) -> Data {
+        let shape = tensor.shape.count == 1 ? "(\(tensor.shape[0]),)" : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }"
+        let unpadded = 10 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        let length = UInt16(header.utf8.count)
+        data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
+        data.append(contentsOf: Array(header.utf8))
+        tensor.data.withUnsafeBytes { data.append(contentsOf: $0) }
+        return data
+    }
+
+    private static func field(_ key: String, in header: String) -> String? {
+        guard let keyRange = header.range(of: "'\(key)':") else { return nil }
+        let rest = header[keyRange.upperBound...].drop { $0 == " " }
+        if rest.first == "'" {
+            return String(rest.dropFirst().prefix { $0 != "'" })
+        }
+        if rest.first == "(" {
+            return String(rest.prefix { $0 != ")" }) + ")"
+        }
+        return nil
+    }
+}

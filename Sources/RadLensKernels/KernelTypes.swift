@@ -1,0 +1,100 @@
+import Glibc
+
+/// What a convolution or GEMM does to its result before storing it: the fused epilogue.
+public enum Activation: Sendable, Equatable {
+    case none
+    case relu
+    /// Clip to [low, high] (ReLU6 is clip(0, 6)).
+    case clip(low: Float, high: Float)
+    case sigmoid
+    /// x * clip(alpha*x + beta, 0, 1), ONNX HardSwish with alpha 1/6, beta 0.5.
+    case hardSwish
+    /// clip(alpha*x + beta, 0, 1).
+    case hardSigmoid(alpha: Float, beta: Float)
+
+    /// Applies the activation to one value (the scalar reference for the SIMD versions).
+    @inlinable public func apply(_ x: Float) -> Float {
+        switch self {
+        case .none: return x
+        case .relu: return max(x, 0)
+        case .clip(let low, let high): return min(max(x, low), high)
+        case .sigmoid: return 1 / (1 + _expf(-x))
+        case .hardSwish: return x * min(max(x / 6 + 0.5, 0), 1)
+        case .hardSigmoid(let alpha, let beta): return min(max(alpha * x + beta, 0), 1)
+        }
+    }
+}
+
+@usableFromInline func _expf(_ x: Float) -> Float { expf(x) }
+
+/// The geometry of a 2-D convolution on one image in NCHW layout.
+public struct ConvGeometry: Sendable, Equatable {
+    public var inputChannels: Int
+    public var inputHeight: Int
+    public var inputWidth: Int
+    public var outputChannels: Int
+    public var outputHeight: Int
+    public var outputWidth: Int
+    public var kernelHeight: Int
+    public var kernelWidth: Int
+    public var strideY: Int
+    public var strideX: Int
+    public var padTop: Int
+    public var padLeft: Int
+    public var dilationY: Int
+    public var dilationX: Int
+
+    public init(inputChannels: Int, inputHeight: Int, inputWidth: Int, outputChannels: Int,
+                outputHeight: Int, outputWidth: Int, kernelHeight: Int, kernelWidth: Int,
+                strideY: Int = 1, strideX: Int = 1, padTop: Int = 0, padLeft: Int = 0,
+                dilationY: Int = 1, dilationX: Int = 1) {
+        self.inputChannels = inputChannels
+        self.inputHeight = inputHeight
+        self.inputWidth = inputWidth
+        self.outputChannels = outputChannels
+        self.outputHeight = outputHeight
+        self.outputWidth = outputWidth
+        self.kernelHeight = kernelHeight
+        self.kernelWidth = kernelWidth
+        self.strideY = strideY
+        self.strideX = strideX
+        self.padTop = padTop
+        self.padLeft = padLeft
+        self.dilationY = dilationY
+        self.dilationX = dilationX
+    }
+
+    /// Rows of the implicit im2col matrix: input channels x kernel taps.
+    public var reductionLength: Int { inputChannels * kernelHeight * kernelWidth }
+    /// Columns of the implicit im2col matrix: output pixels.
+    public var outputPixels: Int { outputHeight * outputWidth }
+    /// True for a 1x1, stride-1, unpadded convolution: a plain GEMM on the input.
+    public var isPointwise: Bool {
+        kernelHeight == 1 && kernelWidth == 1 && strideY == 1 && strideX == 1 && padTop == 0 && padLeft == 0
+    }
+}
+
+/// Operands of one fused convolution-as-GEMM on one image: C = act(A * im2col(input) + bias + residual).
+public struct ConvOperands: @unchecked Sendable {
+    /// Weights packed by the kernel set's `packWeights`.
+    public var packedWeights: UnsafePointer<Float>
+    /// The input image, [C, H, W].
+    public var input: UnsafePointer<Float>
+    /// The output image, [M, OH, OW].
+    public var output: UnsafeMutablePointer<Float>
+    /// One bias per output channel, or nil.
+    public var bias: UnsafePointer<Float>?
+    /// Added before the activation (a fused residual connection), same layout as output, or nil.
+    public var residual: UnsafePointer<Float>?
+    public var activation: Activation
+
+    public init(packedWeights: UnsafePointer<Float>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, activation: Activation) {
+        self.packedWeights = packedWeights
+        self.input = input
+        self.output = output
+        self.bias = bias
+        self.residual = residual
+        self.activation = activation
+    }
+}

@@ -1,0 +1,336 @@
+// The microkernels, written once and compiled per instruction-set level: this file is the
+// source of _RadLensKernelsGeneric and is linked (symlinked) into _RadLensKernelsAVX2 and
+// _RadLensKernelsAVX512, whose `-target-cpu` flags and `Vector` width turn the same Swift
+// SIMD code into SSE, AVX2+FMA or AVX-512 instructions. Each target's Level.swift sets
+// `Vector` and `Kernels.name`.
+import RadLensKernels
+
+/// The kernel set of this instruction-set level.
+public enum Kernels: KernelSet {
+    /// Output channels per register tile.
+    public static let tileRows = 8
+    /// Output pixels per register tile: two vectors.
+    public static let tileColumns = 2 * Vector.scalarCount
+    /// Reduction depth per packed block (keeps one packed B micro-panel in L1).
+    static let blockDepth = 128
+    /// Output pixels per packed block (keeps the packed B block in L2).
+    static let blockColumns = 8 * tileColumns
+
+    public static var scratchCount: Int { blockDepth * blockColumns }
+
+    public static func packedWeightCount(rows: Int, depth: Int) -> Int {
+        (rows + tileRows - 1) / tileRows * tileRows * depth
+    }
+
+    public static func packWeights(_ weights: UnsafePointer<Float>, rows: Int, depth: Int,
+                                   into packed: UnsafeMutablePointer<Float>) {
+        let panels = (rows + tileRows - 1) / tileRows
+        for panel in 0..<panels {
+            let base = packed + panel * depth * tileRows
+            for k in 0..<depth {
+                for r in 0..<tileRows {
+                    let row = panel * tileRows + r
+                    base[k * tileRows + r] = row < rows ? weights[row * depth + k] : 0
+                }
+            }
+        }
+    }
+
+    public static func convolve(_ g: ConvGeometry, _ op: ConvOperands, columnStart: Int, columnEnd: Int,
+                                rowStart: Int, rowEnd: Int, scratch: UnsafeMutablePointer<Float>) {
+        let depth = g.reductionLength
+        let rows = rowEnd
+        let ldc = g.outputPixels
+        var n0 = columnStart
+        while n0 < columnEnd {
+            let nc = min(blockColumns, columnEnd - n0)
+            var k0 = 0
+            while k0 < depth {
+                let kc = min(blockDepth, depth - k0)
+                packColumns(g, op.input, k0: k0, kc: kc, n0: n0, nc: nc, into: scratch)
+                let last = k0 + kc == depth
+                var jr = 0
+                while jr < nc {
+                    let columns = min(tileColumns, nc - jr)
+                    let b = scratch + jr * kc
+                    var ir = rowStart
+                    while ir < rows {
+                        let a = op.packedWeights + ir * depth + k0 * tileRows
+                        tile(kc: kc, a: a, b: b, row: ir, rowCount: min(tileRows, rows - ir),
+                             column: n0 + jr, columnCount: columns, ldc: ldc, accumulate: k0 > 0,
+                             epilogue: last, operands: op)
+                        ir += tileRows
+                    }
+                    jr += tileColumns
+                }
+                k0 += kc
+            }
+            n0 += nc
+        }
+    }
+
+    /// Packs rows [k0, k0+kc) and columns [n0, n0+nc) of the implicit im2col matrix into panels of
+    /// `tileColumns` columns: panel p holds, for each k, `tileColumns` consecutive floats.
+    @inline(__always)
+    static func packColumns(_ g: ConvGeometry, _ input: UnsafePointer<Float>, k0: Int, kc: Int, n0: Int, nc: Int,
+                            into packed: UnsafeMutablePointer<Float>) {
+        let taps = g.kernelHeight * g.kernelWidth
+        let plane = g.inputHeight * g.inputWidth
+        let ow = g.outputWidth
+        for k in k0..<(k0 + kc) {
+            let channel = k / taps, tap = k % taps
+            let ky = tap / g.kernelWidth, kx = tap % g.kernelWidth
+            let source = input + channel * plane
+            let xOffset = kx * g.dilationX - g.padLeft
+            // Output columns whose input x is inside the image: lowX...highX.
+            let lowX = xOffset >= 0 ? 0 : (-xOffset + g.strideX - 1) / g.strideX
+            let highX = min(ow - 1, g.inputWidth - 1 - xOffset < 0 ? -1 : (g.inputWidth - 1 - xOffset) / g.strideX)
+            let rowInPanel = (k - k0) * tileColumns
+            var j = n0
+            let end = n0 + nc
+            while j < end {
+                let oy = j / ow
+                let ox = j - oy * ow
+                let panelOffset = (j - n0) % tileColumns
+                // A run: same output row, same panel.
+                let run = min(end - j, ow - ox, tileColumns - panelOffset)
+                let destination = packed + ((j - n0) / tileColumns) * kc * tileColumns + rowInPanel + panelOffset
+                let iy = oy * g.strideY - g.padTop + ky * g.dilationY
+                if iy < 0 || iy >= g.inputHeight {
+                    destination.update(repeating: 0, count: run)
+                } else {
+                    let rowSource = source + iy * g.inputWidth + xOffset
+                    let first = max(ox, lowX), lastX = min(ox + run - 1, highX)
+                    if first > lastX {
+                        destination.update(repeating: 0, count: run)
+                    } else {
+                        if first > ox { destination.update(repeating: 0, count: first - ox) }
+                        if g.strideX == 1 {
+                            (destination + (first - ox)).update(from: rowSource + first, count: lastX - first + 1)
+                        } else {
+                            for x in first...lastX { destination[x - ox] = rowSource[x * g.strideX] }
+                        }
+                        if lastX < ox + run - 1 { (destination + (lastX + 1 - ox)).update(repeating: 0, count: ox + run - 1 - lastX) }
+                    }
+                }
+                j += run
+            }
+        }
+    }
+
+    /// One register tile: 8 output channels x 2 vectors of output pixels, with the fused epilogue.
+    @inline(__always)
+    static func tile(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, row: Int, rowCount: Int,
+                     column: Int, columnCount: Int, ldc: Int, accumulate: Bool, epilogue: Bool,
+                     operands: ConvOperands) {
+        var c00 = Vector(), c01 = Vector(), c10 = Vector(), c11 = Vector()
+        var c20 = Vector(), c21 = Vector(), c30 = Vector(), c31 = Vector()
+        var c40 = Vector(), c41 = Vector(), c50 = Vector(), c51 = Vector()
+        var c60 = Vector(), c61 = Vector(), c70 = Vector(), c71 = Vector()
+        let w = Vector.scalarCount
+        var ap = a, bp = b
+        for _ in 0..<kc {
+            let b0 = load(bp), b1 = load(bp + w)
+            var s = Vector(repeating: ap[0]); c00.addProduct(s, b0); c01.addProduct(s, b1)
+            s = Vector(repeating: ap[1]); c10.addProduct(s, b0); c11.addProduct(s, b1)
+            s = Vector(repeating: ap[2]); c20.addProduct(s, b0); c21.addProduct(s, b1)
+            s = Vector(repeating: ap[3]); c30.addProduct(s, b0); c31.addProduct(s, b1)
+            s = Vector(repeating: ap[4]); c40.addProduct(s, b0); c41.addProduct(s, b1)
+            s = Vector(repeating: ap[5]); c50.addProduct(s, b0); c51.addProduct(s, b1)
+            s = Vector(repeating: ap[6]); c60.addProduct(s, b0); c61.addProduct(s, b1)
+            s = Vector(repeating: ap[7]); c70.addProduct(s, b0); c71.addProduct(s, b1)
+            ap += 8
+            bp += 2 * w
+        }
+        let full = rowCount == 8 && columnCount == 2 * w
+        if full {
+            let c = operands.output + row * ldc + column
+            store(c00, c01, to: c, row: row, column: column, ldc: ldc, accumulate: accumulate, epilogue: epilogue, operands)
+            store(c10, c11, to: c + ldc, row: row + 1, column: column, ldc: ldc, accumulate: accumulate, epilogue: epilogue, operands)
+            store(c20, c21, to: c + 2 * ldc, row: row + 2, column: column, ldc: ldc, accumulate: accumulate, epilogue: epilogue, operands)
+            store(c30, c31, to: c + 3 * ldc, row: row + 3, column: column, ldc: ldc, accumulate: accumulate, epilogue: epilogue, operands)
+            store(c40, c41, to: c + 4 * ldc, row: row + 4, column: column, ldc: ldc, accumulate: accumulate, epilogue: epilogue, operands)
+            store(c50, c51, to: c + 5 * ldc, row: row + 5, column: column, ldc: ldc, accumulate: accumulate, epilogue: epilogue, operands)
+            store(c60, c61, to: c + 6 * ldc, row: row + 6, column: column, ldc: ldc, accumulate: accumulate, epilogue: epilogue, operands)
+            store(c70, c71, to: c + 7 * ldc, row: row + 7, column: column, ldc: ldc, accumulate: accumulate, epilogue: epilogue, operands)
+            return
+        }
+        // An edge tile: spill to a small buffer and store only the valid part.
+        withUnsafeTemporaryAllocation(of: Vector.self, capacity: 16) { buffer in
+            buffer[0] = c00; buffer[1] = c01; buffer[2] = c10; buffer[3] = c11
+            buffer[4] = c20; buffer[5] = c21; buffer[6] = c30; buffer[7] = c31
+            buffer[8] = c40; buffer[9] = c41; buffer[10] = c50; buffer[11] = c51
+            buffer[12] = c60; buffer[13] = c61; buffer[14] = c70; buffer[15] = c71
+            let values = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: Float.self)
+            for r in 0..<rowCount {
+                let outputRow = operands.output + (row + r) * ldc + column
+                let bias = operands.bias?[row + r] ?? 0
+                for j in 0..<columnCount {
+                    var value = values[r * 2 * w + j]
+                    if accumulate { value += outputRow[j] }
+                    if epilogue {
+                        value += bias
+                        if let residual = operands.residual { value += residual[(row + r) * ldc + column + j] }
+                        value = operands.activation.apply(value)
+                    }
+                    outputRow[j] = value
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func store(_ v0: Vector, _ v1: Vector, to c: UnsafeMutablePointer<Float>, row: Int, column: Int, ldc: Int,
+                      accumulate: Bool, epilogue: Bool, _ op: ConvOperands) {
+        let w = Vector.scalarCount
+        var x0 = v0, x1 = v1
+        if accumulate {
+            x0 += load(c)
+            x1 += load(c + w)
+        }
+        if epilogue {
+            if let bias = op.bias {
+                let b = Vector(repeating: bias[row])
+                x0 += b
+                x1 += b
+            }
+            if let residual = op.residual {
+                let r = residual + row * ldc + column
+                x0 += load(r)
+                x1 += load(r + w)
+            }
+            x0 = activate(x0, op.activation)
+            x1 = activate(x1, op.activation)
+        }
+        storeVector(x0, c)
+        storeVector(x1, c + w)
+    }
+
+    @inline(__always)
+    static func activate(_ x: Vector, _ activation: Activation) -> Vector {
+        switch activation {
+        case .none: return x
+        case .relu: return pointwiseMax(x, Vector())
+        case .clip(let low, let high): return pointwiseMin(pointwiseMax(x, Vector(repeating: low)), Vector(repeating: high))
+        case .hardSwish:
+            let gate = pointwiseMin(pointwiseMax(x * (1 / 6 as Float) + 0.5, Vector()), Vector(repeating: 1))
+            return x * gate
+        case .hardSigmoid(let alpha, let beta):
+            return pointwiseMin(pointwiseMax(x * alpha + beta, Vector()), Vector(repeating: 1))
+        case .sigmoid:
+            var result = x
+            for i in 0..<Vector.scalarCount { result[i] = activation.apply(x[i]) }
+            return result
+        }
+    }
+
+    public static func depthwise(_ g: ConvGeometry, weights: UnsafePointer<Float>, _ op: ConvOperands,
+                                 channelStart: Int, channelEnd: Int) {
+        let oh = g.outputHeight, ow = g.outputWidth
+        let taps = g.kernelHeight * g.kernelWidth
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: ow) { accumulator in
+            let acc = accumulator.baseAddress!
+            for channel in channelStart..<channelEnd {
+                let source = op.input + channel * g.inputHeight * g.inputWidth
+                let filter = weights + channel * taps
+                let bias = op.bias?[channel] ?? 0
+                for oy in 0..<oh {
+                    acc.update(repeating: bias, count: ow)
+                    for ky in 0..<g.kernelHeight {
+                        let iy = oy * g.strideY - g.padTop + ky * g.dilationY
+                        if iy < 0 || iy >= g.inputHeight { continue }
+                        let sourceRow = source + iy * g.inputWidth
+                        for kx in 0..<g.kernelWidth {
+                            let weight = filter[ky * g.kernelWidth + kx]
+                            let xOffset = kx * g.dilationX - g.padLeft
+                            let low = xOffset >= 0 ? 0 : (-xOffset + g.strideX - 1) / g.strideX
+                            let high = g.inputWidth - 1 - xOffset < 0 ? -1 : min(ow - 1, (g.inputWidth - 1 - xOffset) / g.strideX)
+                            if low > high { continue }
+                            if g.strideX == 1 {
+                                saxpy(weight, sourceRow + xOffset + low, acc + low, count: high - low + 1)
+                            } else {
+                                for ox in low...high { acc[ox] += weight * sourceRow[ox * g.strideX + xOffset] }
+                            }
+                        }
+                    }
+                    let outputRow = op.output + (channel * oh + oy) * ow
+                    let residualRow = op.residual.map { $0 + (channel * oh + oy) * ow }
+                    finish(acc, residualRow, op.activation, outputRow, count: ow)
+                }
+            }
+        }
+    }
+
+    /// y += a * x over `count` floats.
+    @inline(__always)
+    static func saxpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        let w = Vector.scalarCount
+        let scale = Vector(repeating: a)
+        var i = 0
+        while i + w <= count {
+            storeVector(load(y + i) + scale * load(x + i), y + i)
+            i += w
+        }
+        while i < count {
+            y[i] += a * x[i]
+            i += 1
+        }
+    }
+
+    /// output = act(values + residual).
+    @inline(__always)
+    static func finish(_ values: UnsafePointer<Float>, _ residual: UnsafePointer<Float>?, _ activation: Activation,
+                       _ output: UnsafeMutablePointer<Float>, count: Int) {
+        let w = Vector.scalarCount
+        var i = 0
+        while i + w <= count {
+            var v = load(values + i)
+            if let residual { v += load(residual + i) }
+            storeVector(activate(v, activation), output + i)
+            i += w
+        }
+        while i < count {
+            var v = values[i]
+            if let residual { v += residual[i] }
+            output[i] = activation.apply(v)
+            i += 1
+        }
+    }
+
+    public static func dense(_ x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                             inputCount: Int, outputStart: Int, outputEnd: Int, activation: Activation,
+                             output: UnsafeMutablePointer<Float>) {
+        let w = Vector.scalarCount
+        for j in outputStart..<outputEnd {
+            let row = weights + j * inputCount
+            var s0 = Vector(), s1 = Vector()
+            var i = 0
+            while i + 2 * w <= inputCount {
+                s0.addProduct(load(x + i), load(row + i))
+                s1.addProduct(load(x + i + w), load(row + i + w))
+                i += 2 * w
+            }
+            var total = (s0 + s1).sum()
+            while i < inputCount {
+                total += x[i] * row[i]
+                i += 1
+            }
+            output[j] = activation.apply(total + (bias?[j] ?? 0))
+        }
+    }
+
+    @inline(__always)
+    static func load(_ pointer: UnsafePointer<Float>) -> Vector {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Vector.self)
+    }
+
+    @inline(__always)
+    static func load(_ pointer: UnsafeMutablePointer<Float>) -> Vector {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Vector.self)
+    }
+
+    @inline(__always)
+    static func storeVector(_ value: Vector, _ pointer: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Vector.self)
+    }
+}

@@ -1,0 +1,6 @@
+/// Portable level: 8-wide vectors, compiled for the baseline x86-64 (SSE2) or any other CPU.
+typealias Vector = SIMD8<Float>
+
+extension Kernels {
+    public static let name = "generic"
+}

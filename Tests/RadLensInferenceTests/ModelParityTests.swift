@@ -1,0 +1,53 @@
+import Foundation
+import RadLensInference
+import RadLensTestSupport
+import Testing
+
+/// Outputs equal ONNX Runtime's on real network architectures (ResNet-18, DenseNet-121,
+/// MobileNetV2 and a custom CNN covering the other operators), 1- and 3-channel inputs,
+/// batch 1 and 8. Reference outputs were computed by ONNX Runtime (Training/make_engine_fixtures.py).
+@Suite struct ModelParityTests {
+    static let folder = TestPaths.fixture("models")
+    static let cases: [String] = TestPaths.files(in: folder, extensions: ["npy"])
+        .map(\.lastPathComponent).filter { $0.hasSuffix(".input.npy") }
+        .map { String($0.dropLast(".input.npy".count)) }
+
+    /// Maximum absolute difference allowed on outputs (logits or probabilities).
+    static let tolerance: Float = 1e-4
+
+    @Test func fixturesArePresent() {
+        #expect(Self.cases.count >= 12, "engine fixtures missing: run `.venv-train/bin/python Training/make_engine_fixtures.py`")
+    }
+
+    @Test(arguments: cases, KernelLevel.allCases.filter(\.isSupported))
+    func matchesONNXRuntime(_ name: String, level: KernelLevel) throws {
+        // Heavy networks run on the fastest level only; every level runs the small ones.
+        if level != .best && !(name.hasPrefix("small_cnn") || name.hasPrefix("mobilenet")) { return }
+        let model = String(name.split(separator: ".")[0])
+        let session = try InferenceSession(contentsOf: Self.folder.appendingPathComponent("\(model).onnx").path,
+                                           options: SessionOptions(threads: 2, kernelLevel: level))
+        let input = try NumPyFile.read(contentsOf: Self.folder.appendingPathComponent("\(name).input.npy").path)
+        let expected = try NumPyFile.read(contentsOf: Self.folder.appendingPathComponent("\(name).output.npy").path)
+        let output = try #require(try session.run(input)["output"])
+        #expect(output.shape == expected.shape)
+        let error = zip(output.data, expected.data).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(error <= Self.tolerance, "\(name) on \(level): max abs error \(error)")
+        let classes = expected.shape.last!
+        for row in 0..<(expected.count / classes) {
+            let slice = row * classes..<(row + 1) * classes
+            #expect(argmax(output.data[slice]) == argmax(expected.data[slice]), "\(name) row \(row): top class differs")
+        }
+    }
+
+    @Test func repeatedRunsGiveIdenticalResults() throws {
+        let session = try InferenceSession(contentsOf: Self.folder.appendingPathComponent("small_cnn-c1.onnx").path)
+        let input = try NumPyFile.read(contentsOf: Self.folder.appendingPathComponent("small_cnn-c1.b8.input.npy").path)
+        let first = try session.run(input)["output"]
+        let second = try session.run(input)["output"]
+        #expect(first == second)
+    }
+
+    func argmax(_ values: ArraySlice<Float>) -> Int {
+        values.indices.max { values[$0] < values[$1] }!
+    }
+}
