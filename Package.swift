@@ -16,10 +16,13 @@ let package = Package(
         .executable(name: "radlens", targets: ["radlens"]),
         .library(name: "RadLensImaging", targets: ["RadLensImaging"]),
         .library(name: "RadLensInference", targets: ["RadLensInference"]),
+        .library(name: "RadLensPreprocess", targets: ["RadLensPreprocess"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // Stage 1: decode. System libraries found through pkg-config.
@@ -29,12 +32,18 @@ let package = Package(
         .systemLibrary(
             name: "CTurboJPEG", pkgConfig: "libturbojpeg",
             providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(
+            name: "COpenJPEG", pkgConfig: "libopenjp2",
+            providers: [.apt(["libopenjp2-7-dev"])]),
         // libpng reports errors with longjmp, which must never cross Swift frames:
         // this C shim owns every setjmp and returns plain error codes.
         .target(name: "_RadLensPNGShim", dependencies: ["CPNG"]),
         .target(
             name: "RadLensImaging",
-            dependencies: ["_RadLensPNGShim", "CTurboJPEG"]),
+            dependencies: ["_RadLensPNGShim", "CTurboJPEG", "COpenJPEG"]),
+
+        // Stage 2: preprocessing, driven by the model's manifest.
+        .target(name: "RadLensPreprocess", dependencies: ["RadLensImaging"], swiftSettings: optimized),
 
         // Stage 3: inference. Kernels are one Swift source compiled per CPU level (the AVX2 and
         // AVX-512 targets symlink the generic target's Kernels.swift); cpuid picks one at run time.
@@ -54,11 +63,26 @@ let package = Package(
             exclude: ["ONNX/README.md"],
             swiftSettings: optimized),
 
+        // Stage 4: findings and reports; model bundles.
+        .target(
+            name: "RadLensReport",
+            dependencies: [
+                "RadLensImaging", "RadLensPreprocess",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]),
+
+        // Stage 5: the pipelines (analyze, evaluate, batch) that compose the stages.
+        .target(
+            name: "RadLensPipeline",
+            dependencies: ["RadLensImaging", "RadLensPreprocess", "RadLensInference", "RadLensReport"],
+            swiftSettings: optimized),
+
         // The command-line tool: parsing and printing only.
         .executableTarget(
             name: "radlens",
             dependencies: [
-                "RadLensImaging", "RadLensInference",
+                "RadLensImaging", "RadLensInference", "RadLensPipeline", "RadLensReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -67,6 +91,8 @@ let package = Package(
                     exclude: []),
         .testTarget(name: "RadLensInferenceTests", dependencies: ["RadLensInference", "RadLensKernels",
                     "_RadLensKernelsGeneric", "_RadLensKernelsAVX2", "_RadLensKernelsAVX512", "RadLensTestSupport"]),
+        .testTarget(name: "RadLensPreprocessTests", dependencies: ["RadLensPreprocess", "RadLensImaging", "RadLensInference", "RadLensTestSupport"]),
+        .testTarget(name: "RadLensDICOMTests", dependencies: ["RadLensImaging", "RadLensTestSupport"]),
         .testTarget(name: "RadLensCLITests", dependencies: ["radlens", "RadLensTestSupport"]),
     ]
 )

@@ -58,6 +58,9 @@ public final class ImageDecoder {
                 scale = .largestReduction(width: header.storedWidth, height: header.storedHeight, keepingAtLeast: target)
             }
             try jpeg.decode(data, path: path, scale: scale, limits: options.limits, into: &image)
+        case .dicom:
+            let file = try DICOMFile(bytes: data, path: path)
+            image = try file.image(frame: 0, rendering: .automatic, limits: options.limits, jpeg: jpeg)
         }
     }
 
@@ -65,7 +68,7 @@ public final class ImageDecoder {
     public static func format(of data: [UInt8], path: String?) throws(DecodeError) -> ImageFormat {
         guard !data.isEmpty else { throw DecodeError(.empty, path: path, reason: "file is empty") }
         guard let format = ImageFormat.sniff(data) else {
-            throw DecodeError(.unknownFormat, path: path, reason: "not a PNG or JPEG file (unrecognised leading bytes)")
+            throw DecodeError(.unknownFormat, path: path, reason: "not a PNG or JPEG or DICOM file (unrecognised leading bytes)")
         }
         return format
     }

@@ -16,12 +16,16 @@ public struct SessionOptions: Sendable, Equatable {
     public var precision: Precision
     /// The kernel level; default the fastest this CPU supports. Set to compare levels.
     public var kernelLevel: KernelLevel
+    /// When false, inputs may differ from the declared spatial size (for networks that end in
+    /// global pooling); rank and channels are still checked.
+    public var enforcesDeclaredShape: Bool
 
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, precision: Precision = .fp32,
-                kernelLevel: KernelLevel = .best) {
+                kernelLevel: KernelLevel = .best, enforcesDeclaredShape: Bool = true) {
         self.threads = max(1, threads)
         self.precision = precision
         self.kernelLevel = kernelLevel
+        self.enforcesDeclaredShape = enforcesDeclaredShape
     }
 }
 
@@ -106,6 +110,18 @@ public final class InferenceSession {
         return try run([inputs[0].name: input])
     }
 
+    /// Time per layer over `runs` runs of `feeds`: (layer label, milliseconds per run), slowest first.
+    public func profile(_ feeds: [String: Tensor], runs: Int = 10) throws(InferenceError) -> [(layer: String, milliseconds: Double)] {
+        let plan = try plan(for: feeds.mapValues(\.shape))
+        for (name, tensor) in feeds {
+            tensor.data.withUnsafeBufferPointer { plan.pointers[name]!.update(from: $0.baseAddress!, count: $0.count) }
+        }
+        plan.run(pool: pool)
+        var nanoseconds: [UInt64] = []
+        for _ in 0..<max(1, runs) { plan.run(pool: pool, nanoseconds: &nanoseconds) }
+        return zip(plan.labels, nanoseconds).map { ($0, Double($1) / 1e6 / Double(max(1, runs))) }.sorted { $0.1 > $1.1 }
+    }
+
     /// Floating-point operations of one run on inputs of these shapes.
     public func flops(for shapes: [String: [Int]]) throws(InferenceError) -> Int {
         try plan(for: shapes).flops
@@ -119,7 +135,9 @@ public final class InferenceSession {
                 throw InferenceError(.invalidInput, "input \"\(info.name)\" \(info.shapeDescription) was not given")
             }
             guard shape.count == info.shape.count || info.shape.isEmpty,
-                  zip(shape, info.shape).allSatisfy({ $1 == nil || $0 == $1 }) else {
+                  zip(shape, info.shape).enumerated().allSatisfy({ axis, dims in
+                      dims.1 == nil || dims.0 == dims.1 || (!options.enforcesDeclaredShape && axis >= 2)
+                  }) else {
                 throw InferenceError(.invalidInput, "input \"\(info.name)\" has shape \(shape); the model expects \(info.shapeDescription)")
             }
             guard shape.allSatisfy({ $0 > 0 }) else {

@@ -210,13 +210,13 @@ public enum Kernels: KernelSet {
     static func activate(_ x: Vector, _ activation: Activation) -> Vector {
         switch activation {
         case .none: return x
-        case .relu: return pointwiseMax(x, Vector())
-        case .clip(let low, let high): return pointwiseMin(pointwiseMax(x, Vector(repeating: low)), Vector(repeating: high))
+        case .relu: return maximum(x, Vector())
+        case .clip(let low, let high): return minimum(maximum(x, Vector(repeating: low)), Vector(repeating: high))
         case .hardSwish:
-            let gate = pointwiseMin(pointwiseMax(x * (1 / 6 as Float) + 0.5, Vector()), Vector(repeating: 1))
+            let gate = minimum(maximum(x * (1 / 6 as Float) + 0.5, Vector()), Vector(repeating: 1))
             return x * gate
         case .hardSigmoid(let alpha, let beta):
-            return pointwiseMin(pointwiseMax(x * alpha + beta, Vector()), Vector(repeating: 1))
+            return minimum(maximum(x * alpha + beta, Vector()), Vector(repeating: 1))
         case .sigmoid:
             var result = x
             for i in 0..<Vector.scalarCount { result[i] = activation.apply(x[i]) }
@@ -318,6 +318,14 @@ public enum Kernels: KernelSet {
             output[j] = activation.apply(total + (bias?[j] ?? 0))
         }
     }
+
+    /// Lane-wise max and min. The standard library's pointwiseMax/Min are not inlined and run
+    /// lane by lane; a compare and select compiles to one vmaxps/vminps-like pair.
+    @inline(__always)
+    static func maximum(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: a .< b) }
+
+    @inline(__always)
+    static func minimum(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .< a) }
 
     @inline(__always)
     static func load(_ pointer: UnsafePointer<Float>) -> Vector {

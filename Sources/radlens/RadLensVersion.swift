@@ -1,5 +1,8 @@
-/// The version printed by `radlens --version`.
+import RadLensInference
+import RadLensPipeline
+
+/// The version printed by `radlens --version`, with the kernel level this CPU runs.
 enum RadLensVersion {
-    static let number = "0.1.0"
-    static var description: String { "radlens \(number)" }
+    static let number = RadLensInfo.version
+    static var description: String { "radlens \(number) (kernels: \(KernelLevel.best.rawValue))" }
 }

@@ -47,3 +47,24 @@ public enum TestPaths {
         return repository.appendingPathComponent(".build/debug/radlens")
     }
 }
+
+extension TestPaths {
+    /// The test venv's Python (numpy, Pillow, ONNX Runtime, pydicom), or nil with a message.
+    /// `make test` creates it and passes its path in RADLENS_TEST_PYTHON.
+    public static var python: String? {
+        let candidates: [String?] = [ProcessInfo.processInfo.environment["RADLENS_TEST_PYTHON"],
+                          repository.appendingPathComponent(".venv-test/bin/python").path]
+        if let found = candidates.compactMap({ $0 }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+            return found
+        }
+        print("note: the test venv (.venv-test) is absent; run `make test` to create it. Python reference checks are skipped")
+        return nil
+    }
+
+    /// A fresh temporary directory.
+    public static func temporaryDirectory(_ name: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("radlens-\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}

@@ -1,3 +1,4 @@
+import Dispatch
 import RadLensKernels
 
 /// A graph compiled for one set of input shapes: every shape inferred, every buffer allocated
@@ -8,6 +9,8 @@ final class ExecutionPlan: @unchecked Sendable {
     private(set) var shapes: [String: [Int]] = [:]
     private(set) var pointers: [String: UnsafeMutablePointer<Float>] = [:]
     private var steps: [(ThreadPool) -> Void] = []
+    /// The layer label of each step, for profiles.
+    private(set) var labels: [String] = []
     /// Floating-point operations of one run (multiply and add counted separately).
     private(set) var flops = 0
     let arena = Arena()
@@ -24,12 +27,23 @@ final class ExecutionPlan: @unchecked Sendable {
         let scratch = arena.allocate(kernels.scratchCount * threads)
         for (index, layer) in graph.layers.enumerated() {
             steps.append(try step(index: index, layer: layer, weights: weights, kernels: kernels, scratch: scratch, threads: threads))
+            labels.append(layer.label)
         }
     }
 
     /// Runs every step in order.
     func run(pool: ThreadPool) {
         for step in steps { step(pool) }
+    }
+
+    /// Runs every step in order, adding each step's nanoseconds to `nanoseconds`.
+    func run(pool: ThreadPool, nanoseconds: inout [UInt64]) {
+        if nanoseconds.count != steps.count { nanoseconds = Array(repeating: 0, count: steps.count) }
+        for (index, step) in steps.enumerated() {
+            let start = DispatchTime.now().uptimeNanoseconds
+            step(pool)
+            nanoseconds[index] += DispatchTime.now().uptimeNanoseconds - start
+        }
     }
 
     // MARK: - Shapes

@@ -1,0 +1,137 @@
+import Foundation
+import RadLensImaging
+import RadLensInference
+import RadLensReport
+
+/// The single-image pipeline behind `radlens analyze`, `batch` and `regress`: read, hash,
+/// classify, explain (class activation map), and build the structured report. Failures become
+/// reports with status "error", so a batch can record them and go on.
+public final class Analyzer {
+    public let classifier: Classifier
+    public let templates: ReportTemplates
+    public var manifest: ModelManifest { classifier.bundle.manifest }
+    private let modelSHA256: String
+
+    /// - Parameter templatePath: a user's Mustache text template replacing the bundle's.
+    public init(bundle: ModelBundle, options: SessionOptions = SessionOptions(), templatePath: String? = nil,
+                limits: DecodeLimits = DecodeLimits()) throws(AnalysisError) {
+        classifier = try Classifier(bundle: bundle, options: options, limits: limits)
+        do {
+            templates = try ReportTemplates(bundleDirectory: bundle.directory, customText: templatePath)
+        } catch {
+            throw AnalysisError(.model, error.description)
+        }
+        modelSHA256 = bundle.manifest.model.sha256
+    }
+
+    /// Analyses the file at `path` (as the user gave it) and renders the report text in `language`.
+    public func analyze(path: String, language: ReportLanguage = .en, heatmap: Bool = true) -> AnalysisOutcome {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var input = AnalysisReport.InputInfo(path: path)
+        let modelInfo = AnalysisReport.ModelInfo(name: manifest.name, version: manifest.version, sha256: modelSHA256)
+        let provenance = AnalysisReport.Provenance(radlensVersion: RadLensInfo.version, kernelLevel: classifier.kernelLevel.rawValue,
+                                                   generatedAt: Date().ISO8601Format())
+        do throws(AnalysisError) {
+            let bytes: [UInt8]
+            do {
+                bytes = try FileReader.read(path)
+            } catch {
+                throw AnalysisError(.decode, error.description)
+            }
+            input.sha256 = ModelBundle.sha256(bytes)
+            let result = try classifier.classify(fileBytes: bytes, path: path)
+            let image = classifier.lastImage
+            input.format = image.source.format?.rawValue
+            input.width = image.source.storedWidth
+            input.height = image.source.storedHeight
+            var report = AnalysisReport(status: .ok, input: input, model: modelInfo, findings: [], quality: AnalysisReport.Quality(),
+                                        timingsMs: AnalysisReport.Timings(decode: result.timings.decodeMilliseconds,
+                                                                          preprocess: result.timings.preprocessMilliseconds,
+                                                                          inference: result.timings.inferenceMilliseconds),
+                                        provenance: provenance)
+            if let distance = result.oodDistance, let ood = manifest.ood {
+                report.quality.oodDistance = (Double(distance) * 100).rounded() / 100
+                report.quality.oodThreshold = Double(ood.threshold)
+            }
+            if result.isOutOfDistribution { report.quality.flags.append("out-of-distribution") }
+            if min(image.source.storedWidth, image.source.storedHeight) < manifest.input.height {
+                report.quality.flags.append("low-resolution")
+            }
+            var heatmapPNG: [UInt8]?
+            var imagePNG: [UInt8]?
+            var attention: AnalysisReport.Attention?
+            if heatmap {
+                let display = displayImage(image)
+                imagePNG = try? PNGEncoder(compressionLevel: 3).encode(display)
+                if let cam = classActivationMap(result) {
+                    attention = cam.attention()
+                    heatmapPNG = try? PNGEncoder(compressionLevel: 3).encode(cam.overlay(on: display))
+                }
+            }
+            let rule = manifest.decision
+            report.findings = manifest.labels.map { label in
+                AnalysisReport.Finding(label: label.id, display: label.display, code: label.codes.first, codes: label.codes,
+                                       probability: (Double(result.probability) * 1e6).rounded() / 1e6,
+                                       threshold: Double(rule.threshold), indeterminateLow: Double(rule.indeterminateLow),
+                                       indeterminateHigh: Double(rule.indeterminateHigh), decision: result.decision, attention: attention)
+            }
+            let rendered = clock.now
+            report.report = try? templates.renderText(report, manifest: manifest, language: language)
+            report.timingsMs.report = (clock.now - rendered).milliseconds
+            report.timingsMs.total = (clock.now - start).milliseconds
+            return AnalysisOutcome(report: report, imagePNG: imagePNG, heatmapPNG: heatmapPNG)
+        } catch {
+            var report = AnalysisReport(status: .error, input: input, model: modelInfo, findings: [], quality: AnalysisReport.Quality(),
+                                        timingsMs: AnalysisReport.Timings(total: (clock.now - start).milliseconds), provenance: provenance,
+                                        error: AnalysisReport.ErrorInfo(kind: error.kind.rawValue, message: error.message))
+            report.report = nil
+            return AnalysisOutcome(report: report, imagePNG: nil, heatmapPNG: nil)
+        }
+    }
+
+    private func classActivationMap(_ result: Classification) -> ClassActivationMap? {
+        guard let cam = manifest.cam, let map = result.featureMap, map.shape.count == 4 else { return nil }
+        return ClassActivationMap(featureMap: map.data, channels: map.shape[1], height: map.shape[2], width: map.shape[3], weights: cam.weights)
+    }
+
+    /// Renders `outcome` in `format`.
+    public func render(_ outcome: AnalysisOutcome, format: ReportFormat, language: ReportLanguage) throws(AnalysisError) -> Data {
+        do {
+            switch format {
+            case .text:
+                guard let text = outcome.report.report else {
+                    return Data("RadLens: \(outcome.report.input.path): \(outcome.report.error?.message ?? "no report")\n\(AnalysisReport.disclaimer)\n".utf8)
+                }
+                return Data(text.utf8)
+            case .json:
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                return try encoder.encode(outcome.report) + Data("\n".utf8)
+            case .fhir:
+                return try FHIRDiagnosticReport.json(outcome.report, language: language) + Data("\n".utf8)
+            case .html:
+                return Data(try templates.renderHTML(outcome.report, manifest: manifest, language: language,
+                                                     imagePNG: outcome.imagePNG ?? [], heatmapPNG: outcome.heatmapPNG).utf8)
+            }
+        } catch let error as AnalysisError {
+            throw error
+        } catch {
+            throw AnalysisError(.io, "cannot render \(format.rawValue): \(error)")
+        }
+    }
+}
+
+/// One analysed input: the report plus images for HTML output.
+public struct AnalysisOutcome: Sendable {
+    public var report: AnalysisReport
+    /// Gray preview of the input (PNG), when made.
+    public var imagePNG: [UInt8]?
+    /// Class activation map overlay (PNG), when made.
+    public var heatmapPNG: [UInt8]?
+}
+
+/// RadLens's own version, recorded in every report.
+public enum RadLensInfo {
+    public static let version = "0.1.0"
+}

@@ -1,0 +1,143 @@
+import Foundation
+import RadLensImaging
+import RadLensInference
+import RadLensPreprocess
+import RadLensReport
+
+/// Runs a model bundle on images: decode, preprocess as trained, infer, calibrate, decide,
+/// check for out-of-distribution input. Holds reusable buffers: one per thread.
+public final class Classifier {
+    public let bundle: ModelBundle
+    let session: InferenceSession
+    let preprocessor: Preprocessor
+    let decoder: ImageDecoder
+    private var image = Image()
+    private var input: [Float]
+
+    public init(bundle: ModelBundle, options: SessionOptions = SessionOptions(), limits: DecodeLimits = DecodeLimits()) throws(AnalysisError) {
+        self.bundle = bundle
+        do {
+            session = try InferenceSession(data: bundle.modelData, options: options)
+            preprocessor = try Preprocessor(bundle.manifest.preprocessing)
+        } catch let error as InferenceError {
+            throw AnalysisError(.model, "\(bundle.directory.path): \(error.message)")
+        } catch {
+            throw AnalysisError(.model, "\(bundle.directory.path): \(error)")
+        }
+        let spec = bundle.manifest.input
+        guard spec.channels == 1, spec.height == preprocessor.spec.resize.height, spec.width == preprocessor.spec.resize.width else {
+            throw AnalysisError(.model, "\(bundle.directory.path): manifest input \(spec.channels)x\(spec.height)x\(spec.width) does not match its preprocessing")
+        }
+        decoder = ImageDecoder(options: DecodeOptions(limits: limits, targetSize: preprocessor.decodeTargetSize))
+        input = [Float](repeating: 0, count: preprocessor.outputCount)
+    }
+
+    /// Classifies the image file at `path`.
+    public func classify(contentsOf path: String) throws(AnalysisError) -> Classification {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileReader.read(path)
+        } catch {
+            throw AnalysisError(.decode, error.description)
+        }
+        return try classify(fileBytes: bytes, path: path)
+    }
+
+    /// Classifies in-memory file bytes; `path` names the input in errors.
+    public func classify(fileBytes: [UInt8], path: String) throws(AnalysisError) -> Classification {
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            try decoder.decode(fileBytes, path: path, into: &image)
+        } catch {
+            throw AnalysisError(.decode, error.description)
+        }
+        let decoded = clock.now
+        var result = try classify(image)
+        result.timings.decodeMilliseconds = (decoded - start).milliseconds
+        return result
+    }
+
+    /// Classifies a decoded image.
+    public func classify(_ image: Image) throws(AnalysisError) -> Classification {
+        let clock = ContinuousClock()
+        let start = clock.now
+        input.withUnsafeMutableBufferPointer { preprocessor.apply(image, into: $0.baseAddress!) }
+        let preprocessed = clock.now
+        let manifest = bundle.manifest
+        let outputs: [String: Tensor]
+        do {
+            outputs = try session.run([manifest.input.name: Tensor(shape: [1, 1, manifest.input.height, manifest.input.width], data: input)])
+        } catch {
+            throw AnalysisError(.model, error.message)
+        }
+        let inferred = clock.now
+        guard let logits = outputs[manifest.model.logitsOutput], logits.count >= 1 else {
+            throw AnalysisError(.model, "the model has no output \"\(manifest.model.logitsOutput)\"")
+        }
+        let logit = logits.data[0]
+        let probability = 1 / (1 + exp(-logit / manifest.calibration.temperature))
+        let features = manifest.model.featuresOutput.flatMap { outputs[$0] }
+        let distance = manifest.ood.flatMap { ood in features.map { Mahalanobis.distance($0.data, ood) } }
+        return Classification(
+            logit: logit, probability: probability, decision: Decision(probability: probability, rule: manifest.decision),
+            oodDistance: distance, isOutOfDistribution: distance.map { $0 > manifest.ood!.threshold } ?? false,
+            featureMap: manifest.model.featureMapOutput.flatMap { outputs[$0] },
+            timings: StageTimings(preprocessMilliseconds: (preprocessed - start).milliseconds,
+                                  inferenceMilliseconds: (inferred - preprocessed).milliseconds))
+    }
+
+    /// The image most recently decoded by `classify(contentsOf:)`.
+    public var lastImage: Image { image }
+
+    /// The engine's kernel level.
+    public var kernelLevel: KernelLevel { session.kernelLevel }
+}
+
+/// The model's answer for one image.
+public struct Classification: Sendable {
+    /// Raw logit of the positive label.
+    public var logit: Float
+    /// Calibrated probability of the positive label.
+    public var probability: Float
+    public var decision: Decision
+    /// Mahalanobis distance of the features from the training data, when the bundle has OOD statistics.
+    public var oodDistance: Float?
+    /// True when the image is unlike the training data: the answer should not be trusted.
+    public var isOutOfDistribution: Bool
+    /// The last convolutional feature map [1, C, h, w], for class activation maps.
+    public var featureMap: Tensor?
+    public var timings: StageTimings
+}
+
+/// Milliseconds spent in each stage for one image.
+public struct StageTimings: Sendable, Codable, Equatable {
+    public var decodeMilliseconds: Double = 0
+    public var preprocessMilliseconds: Double = 0
+    public var inferenceMilliseconds: Double = 0
+}
+
+/// Why an input could not be analysed.
+public struct AnalysisError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Codable {
+        case decode
+        case model
+        case io
+    }
+
+    public var kind: Kind
+    public var message: String
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import RadLensImaging
+import RadLensReport
+
+/// `radlens evaluate`: the full Swift pipeline on a labelled folder (one sub-folder per class).
+public struct Evaluation: Sendable, Codable {
+    /// One image's outcome.
+    public struct Prediction: Sendable, Codable {
+        /// Path relative to the evaluated folder.
+        public var path: String
+        public var label: Int
+        public var probability: Double
+    }
+
+    public var metrics: BinaryMetrics
+    public var imagesPerSecond: Double
+    public var predictions: [Prediction]
+    /// Inputs that could not be analysed, with the reason.
+    public var failures: [String]
+
+    /// Runs `classifier` on every image under `directory`/<folder> for each folder the manifest maps.
+    public static func run(directory: String, classifier: Classifier,
+                           progress: ((Int, Int) -> Void)? = nil) throws(AnalysisError) -> Evaluation {
+        let manifest = classifier.bundle.manifest
+        let positiveIDs = Set(manifest.labels.map(\.id))
+        var items: [(relative: String, label: Int)] = []
+        for (folder, labelID) in manifest.folders.sorted(by: { $0.key < $1.key }) {
+            let url = URL(fileURLWithPath: directory).appendingPathComponent(folder)
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: url.path) else { continue }
+            for name in names.sorted() where !name.hasPrefix(".") {
+                items.append(("\(folder)/\(name)", positiveIDs.contains(labelID) ? 1 : 0))
+            }
+        }
+        guard !items.isEmpty else {
+            throw AnalysisError(.io, "\(directory): no images in sub-folders \(manifest.folders.keys.sorted().joined(separator: ", "))")
+        }
+        var predictions: [Prediction] = []
+        var failures: [String] = []
+        let start = ContinuousClock.now
+        for (index, item) in items.enumerated() {
+            let path = URL(fileURLWithPath: directory).appendingPathComponent(item.relative).path
+            do {
+                let result = try classifier.classify(contentsOf: path)
+                predictions.append(Prediction(path: item.relative, label: item.label, probability: Double(result.probability)))
+            } catch {
+                failures.append(error.message)
+            }
+            progress?(index + 1, items.count)
+        }
+        let seconds = (ContinuousClock.now - start).milliseconds / 1000
+        let metrics = BinaryMetrics(labels: predictions.map(\.label), probabilities: predictions.map(\.probability),
+                                    threshold: Double(manifest.decision.threshold))
+        return Evaluation(metrics: metrics, imagesPerSecond: Double(items.count) / max(seconds, 1e-9),
+                          predictions: predictions, failures: failures)
+    }
+
+    /// `path,label,probability` lines, as `Training/metrics.py` reads them.
+    public var predictionsCSV: String {
+        "path,label,probability\n" + predictions.map { "\($0.path),\($0.label),\(String(format: "%.9f", $0.probability))" }.joined(separator: "\n") + "\n"
+    }
+}

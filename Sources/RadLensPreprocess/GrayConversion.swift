@@ -1,0 +1,38 @@
+import RadLensImaging
+
+/// Steps 1 and 2: one gray channel scaled to [0, 1].
+///
+/// RGB(A) uses the luma weights, computed as (wr*R + wg*G) + wb*B in float like the Python
+/// reference; alpha is dropped. Samples are divided by 2^significantBits - 1, so a 12-bit
+/// radiograph in a 16-bit PNG with an sBIT chunk still spans [0, 1].
+public struct GrayConversion: Sendable {
+    public var weights: (r: Float, g: Float, b: Float)
+
+    public init(weights: [Float]) {
+        self.weights = (weights[0], weights[1], weights[2])
+    }
+
+    /// Writes width*height floats to `output`.
+    public func apply(_ image: Image, into output: UnsafeMutablePointer<Float>) {
+        let maximum = Float((1 << image.significantBits) - 1)
+        switch image.pixels {
+        case .uint8(let samples): samples.withUnsafeBufferPointer { convert($0.baseAddress!, image, maximum, output) }
+        case .uint16(let samples): samples.withUnsafeBufferPointer { convert($0.baseAddress!, image, maximum, output) }
+        }
+    }
+
+    private func convert<T: BinaryInteger>(_ samples: UnsafePointer<T>, _ image: Image, _ maximum: Float,
+                                           _ output: UnsafeMutablePointer<Float>) {
+        let count = image.pixelCount, channels = image.channels
+        if channels <= 2 {
+            for i in 0..<count { output[i] = Float(samples[i * channels]) / maximum }
+        } else {
+            let (wr, wg, wb) = weights
+            for i in 0..<count {
+                let p = samples + i * channels
+                let gray = (wr * Float(p[0]) + wg * Float(p[1])) + wb * Float(p[2])
+                output[i] = gray / maximum
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Crypto
+import Foundation
+import RadLensPreprocess
+
+/// A model bundle folder (`Models/<name>/`): model.onnx, manifest.json, MODEL_CARD.md, templates.
+public struct ModelBundle: Sendable {
+    public var directory: URL
+    public var manifest: ModelManifest
+    /// The model file's bytes, verified against the manifest's sha256.
+    public var modelData: Data
+
+    /// Loads and checks the bundle at `path`: the manifest parses, its preprocessing is
+    /// supported, and model.onnx has the sha256 the manifest records.
+    public init(at path: String) throws(BundleError) {
+        directory = URL(fileURLWithPath: path)
+        let manifestURL = directory.appendingPathComponent("manifest.json")
+        guard let manifestData = FileManager.default.contents(atPath: manifestURL.path) else {
+            throw BundleError("\(path): no manifest.json (is this a RadLens model bundle folder?)")
+        }
+        do {
+            manifest = try JSONDecoder().decode(ModelManifest.self, from: manifestData)
+        } catch {
+            throw BundleError("\(manifestURL.path): invalid manifest: \(error)")
+        }
+        guard manifest.schemaVersion == 1 else {
+            throw BundleError("\(manifestURL.path): manifest schemaVersion \(manifest.schemaVersion) is not supported (1)")
+        }
+        do {
+            try manifest.preprocessing.validate()
+        } catch {
+            throw BundleError("\(manifestURL.path): \(error)")
+        }
+        let modelURL = directory.appendingPathComponent(manifest.model.file)
+        guard let data = FileManager.default.contents(atPath: modelURL.path) else {
+            throw BundleError("\(modelURL.path): model file is missing")
+        }
+        let digest = Self.sha256(data)
+        guard digest == manifest.model.sha256.lowercased() else {
+            throw BundleError("\(modelURL.path): sha256 \(digest) does not match the manifest's \(manifest.model.sha256); the bundle is inconsistent")
+        }
+        modelData = data
+    }
+
+    /// Hex SHA-256 of `data`.
+    public static func sha256(_ data: some DataProtocol) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The bundle shipped with RadLens, found beside the executable's repository or in the
+    /// current directory: `Models/cxr-pneumonia`.
+    public static func defaultPath(executable: String = CommandLine.arguments.first ?? "") -> String? {
+        let candidates: [String?] = [
+            ProcessInfo.processInfo.environment["RADLENS_MODEL"],
+            "Models/cxr-pneumonia",
+            URL(fileURLWithPath: executable).resolvingSymlinksInPath()
+                .deletingLastPathComponent().appendingPathComponent("../../Models/cxr-pneumonia").standardized.path,
+        ]
+        return candidates.compactMap { $0 }.first {
+            FileManager.default.fileExists(atPath: URL(fileURLWithPath: $0).appendingPathComponent("manifest.json").path)
+        }
+    }
+}
+
+/// A model bundle that cannot be used, and why.
+public struct BundleError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import RadLensPipeline
+import RadLensReport
+
+/// `radlens analyze`: one or a few images, a report each.
+struct AnalyzeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyze",
+        abstract: "Analyze images and print a structured report (research use only, not for diagnostic use).",
+        discussion: """
+            Decodes each image (PNG, JPEG; format recognised by content), preprocesses it exactly as \
+            the model was trained, runs the model, and renders the findings, the calibrated \
+            probability, the decision (positive / negative / indeterminate), quality flags and \
+            provenance. Without --output the reports go to standard output; with --output each \
+            input gets <name>.txt, .json, .fhir.json, .html and a heatmap PNG as requested.
+
+            Examples:
+              radlens analyze chest.jpeg
+              radlens analyze chest.jpeg --lang zh
+              radlens analyze chest.jpeg --format json
+              radlens analyze a.png b.jpeg --format text,json,fhir,html --output reports/
+            """)
+
+    @Argument(help: "Image files.", completion: .file())
+    var files: [String]
+
+    @OptionGroup var model: ModelLocation
+
+    @Option(help: "Comma-separated output formats: text, json, fhir, html.")
+    var format: String = "text"
+
+    @Option(help: "Write reports into this folder instead of standard output.", completion: .directory)
+    var output: String?
+
+    @Option(help: "Report language: en or zh.")
+    var lang: ReportLanguage = .en
+
+    @Option(help: "A Mustache template for the text report, replacing the model bundle's.", completion: .file(extensions: ["mustache"]))
+    var template: String?
+
+    @Flag(help: "Include patient identifiers (from DICOM) in outputs. Off by default.")
+    var includePHI = false
+
+    @OptionGroup var engine: EngineOptions
+
+    func run() throws {
+        let formats = try ReportFormat.parseList(format)
+        let analyzer = try Analyzer(bundle: model.bundle(), options: engine.sessionOptions(), templatePath: template)
+        if let output { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
+        var failed = false
+        var usedStems: [String: Int] = [:]
+        for path in files {
+            let outcome = analyzer.analyze(path: path, language: lang, heatmap: formats.contains(.html) || output != nil)
+            if let error = outcome.report.error {
+                printError("radlens: \(error.message)")
+                failed = true
+            }
+            guard let output else {
+                for format in formats { FileHandle.standardOutput.write(try analyzer.render(outcome, format: format, language: lang)) }
+                continue
+            }
+            var stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+            usedStems[stem, default: 0] += 1
+            if usedStems[stem]! > 1 { stem += "-\(usedStems[stem]!)" }
+            let base = URL(fileURLWithPath: output).appendingPathComponent(stem).path
+            for format in formats {
+                try AtomicFile.write(try analyzer.render(outcome, format: format, language: lang), to: "\(base).\(format.fileExtension)")
+            }
+            if let heatmap = outcome.heatmapPNG { try AtomicFile.write(Data(heatmap), to: "\(base).heatmap.png") }
+            print("\(path) -> \(base).{\(formats.map(\.fileExtension).joined(separator: ","))}")
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
+
+extension ReportLanguage: ExpressibleByArgument {}
+
+extension ReportFormat {
+    /// Parses "text,json" into formats, rejecting unknown names with the list of known ones.
+    static func parseList(_ text: String) throws -> [ReportFormat] {
+        try text.split(separator: ",").map { name in
+            guard let format = ReportFormat(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("unknown format \"\(name)\"; choose from \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return format
+        }
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+import Foundation
+import RadLensInference
+
+/// `radlens doctor`: what this machine gives RadLens.
+struct DoctorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Show the CPU kernel level in use, the levels this CPU supports, and threads.")
+
+    func run() {
+        print(RadLensVersion.description)
+        print("kernel level: \(KernelLevel.best.rawValue) (chosen at run time from the CPU's features)")
+        for level in KernelLevel.allCases {
+            print("  \(level.rawValue): \(level.isSupported ? "supported" : "not supported by this CPU")")
+        }
+        print("processors: \(ProcessInfo.processInfo.activeProcessorCount)")
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import RadLensInference
+import RadLensPipeline
+
+/// `radlens evaluate`: how good the model is on labelled images, through the full Swift pipeline.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Run the model on a labelled folder and report AUROC, accuracy, sensitivity, specificity.",
+        discussion: """
+            DIR holds one sub-folder per class; the model's manifest maps folder names to labels \
+            (for the shipped model: NORMAL and PNEUMONIA). Every image goes through the same decode, \
+            preprocessing and engine as `radlens analyze`. Research use only.
+
+            Examples:
+              radlens evaluate ../shared/data/kermany-cxr/224/test
+              radlens evaluate test/ --format json --predictions predictions.csv
+            """)
+
+    @Argument(help: "Folder with one sub-folder per class.", completion: .directory)
+    var directory: String
+
+    @OptionGroup var model: ModelLocation
+
+    @Option(help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    @Option(help: "Also write per-image predictions (path,label,probability) to this CSV file.")
+    var predictions: String?
+
+    @OptionGroup var engine: EngineOptions
+
+    func run() throws {
+        let classifier = try Classifier(bundle: model.bundle(), options: engine.sessionOptions())
+        var lastReport = Date()
+        let evaluation = try Evaluation.run(directory: directory, classifier: classifier) { done, total in
+            if Date().timeIntervalSince(lastReport) > 5 || done == total {
+                printError("evaluate: \(done)/\(total) images")
+                lastReport = Date()
+            }
+        }
+        for failure in evaluation.failures { printError("radlens: \(failure)") }
+        if let predictions {
+            try AtomicFile.write(Data(evaluation.predictionsCSV.utf8), to: predictions)
+        }
+        let m = evaluation.metrics
+        switch format {
+        case .json:
+            struct Output: Encodable {
+                var n: Int, auroc: Double, accuracy: Double, sensitivity: Double, specificity: Double
+                var confusion: [[Int]], ece: Double, threshold: Double, imagesPerSecond: Double, failures: [String]
+            }
+            print(try JSONOutput.string(Output(n: m.n, auroc: m.auroc, accuracy: m.accuracy, sensitivity: m.sensitivity,
+                                               specificity: m.specificity, confusion: m.confusion, ece: m.ece, threshold: m.threshold,
+                                               imagesPerSecond: evaluation.imagesPerSecond, failures: evaluation.failures)))
+        case .text:
+            print(String(format: """
+                n %d  AUROC %.4f  accuracy %.4f  sensitivity %.4f  specificity %.4f  ECE %.4f  (threshold %.3f)
+                confusion [[tn %d, fp %d], [fn %d, tp %d]]  %.1f images/s
+                """, m.n, m.auroc, m.accuracy, m.sensitivity, m.specificity, m.ece, m.threshold,
+                         m.confusion[0][0], m.confusion[0][1], m.confusion[1][0], m.confusion[1][1], evaluation.imagesPerSecond))
+        }
+        if !evaluation.failures.isEmpty { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+@testable import RadLensImaging
+import RadLensTestSupport
+import Testing
+
+/// Modality LUT, VOI LUT, MONOCHROME1, colour, and what ImageDecoder hands the pipeline.
+@Suite struct DICOMRenderingTests {
+    @Test func monochrome1IsInvertedSoDenseIsBright() throws {
+        let file = try DICOMFixtures.open("RG1_UNCR.dcm")
+        let stored = try file.frame().values
+        let modality = try file.render(rendering: .modality)
+        #expect(modality.inverted && modality.image.bitDepth == 16)
+        let samples = modality.image.pixels.ints
+        // Lowest stored value (densest, MONOCHROME1) becomes the brightest sample.
+        let darkest = stored.indices.min { stored[$0] < stored[$1] }!
+        #expect(samples[darkest] == samples.max())
+        // Values are recoverable.
+        for i in stride(from: 0, to: stored.count, by: 9973) {
+            #expect(modality.value(ofSample: samples[i]) == Int(stored[i]))
+        }
+        let windowed = try file.image(rendering: .defaultWindow)
+        #expect(windowed.bitDepth == 8)
+        #expect(windowed.pixels[darkest] == windowed.pixels.ints.max())
+    }
+
+    @Test func signedCTModalityValuesAreRecoverable() throws {
+        let file = try DICOMFixtures.open("CT_small.dcm")
+        let rendered = try file.render(rendering: .modality)
+        #expect(!rendered.inverted)
+        let values = rendered.image.pixels.ints.map { rendered.value(ofSample: $0) }
+        let stats = try file.statistics()
+        #expect(Double(values.min()!) == stats.min && Double(values.max()!) == stats.max)
+        #expect(stats.min < -800 && stats.max > 1000, "Hounsfield units: \(stats)")
+        let raw = try file.render(rendering: .raw)
+        #expect(raw.valueOrigin == -(1 << 15))
+    }
+
+    @Test func windowFunctionsFollowTheStandard() {
+        let linear = VOITransform.window(center: 40, width: 400, function: "LINEAR")
+        #expect(linear(-161) == 0 && linear(240) == 255)
+        #expect(abs(linear(39.5) - 127.5) < 1e-9)
+        let exact = VOITransform.window(center: 40, width: 400, function: "LINEAR_EXACT")
+        #expect(exact(-160) == 0 && exact(240) == 255 && exact(40) == 127.5)
+        let sigmoid = VOITransform.window(center: 40, width: 400, function: "SIGMOID")
+        #expect(sigmoid(40) == 127.5 && sigmoid(1000) > 254)
+    }
+
+    @Test func explicitWindowAndDefaultWindow() throws {
+        let file = try DICOMFixtures.open("MR_small.dcm")
+        let a = try file.image(rendering: .window(center: 600, width: 1600))
+        let b = try file.image(rendering: .defaultWindow)
+        #expect(a == b)
+        let narrow = try file.image(rendering: .window(center: 600, width: 10))
+        #expect(Set(narrow.pixels.ints).count <= 12)
+    }
+
+    /// 8-bit windowed output against DCMTK's dcm2pnm (+Wi 1: the first window in the file;
+    /// +Wl 1: the first VOI LUT).
+    @Test(arguments: [("MR_small.dcm", "+Wi"), ("RG1_UNCR.dcm", "+Wi"), ("vlut_04.dcm", "+Wl"), ("CT_small.dcm", "+Wm")])
+    func windowAgreesWithDcm2pnm(_ name: String, _ option: String) throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("radlens-dcm2pnm-\(name).pgm")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let arguments = (option == "+Wm" ? [option] : [option, "1"]) + [DICOMFixtures.file(name), out.path]
+        guard let result = try? ProcessRunner.run("dcm2pnm", arguments), result.status == 0 else {
+            print("note: dcm2pnm is absent or failed; skipped"); return
+        }
+        let reference = try NetpbmImage(Data(contentsOf: out))
+        let ours = try DICOMFixtures.open(name).image(rendering: .defaultWindow)
+        #expect(reference.width == ours.width && reference.height == ours.height)
+        var maxDifference = 0, differing = 0
+        for i in 0..<ours.pixelCount {
+            let d = abs(ours.pixels[i] - reference.sample(i))
+            maxDifference = max(maxDifference, d)
+            if d > 0 { differing += 1 }
+        }
+        print("dcm2pnm \(option) \(name): max |diff| \(maxDifference), \(differing) of \(ours.pixelCount) samples differ")
+        #expect(maxDifference <= 1)
+    }
+
+    @Test func imageDecoderGivesAMonochrome2ImageTheModelCanUse() throws {
+        let decoder = ImageDecoder()
+        // A window in the file: 8-bit.
+        let rg1 = try decoder.decode(contentsOf: DICOMFixtures.file("RG1_UNCR.dcm"))
+        #expect(rg1.bitDepth == 8 && rg1.channels == 1 && rg1.source.format == .dicom && rg1.source.storedBitDepth == 15)
+        #expect(rg1 == (try DICOMFixtures.open("RG1_UNCR.dcm").image(rendering: .defaultWindow)))
+        // No window: the modality range to 16 bits.
+        let ct = try decoder.decode(contentsOf: DICOMFixtures.file("CT_small.dcm"))
+        #expect(ct.bitDepth == 16 && ct.pixels.ints.min() == 0 && ct.pixels.ints.max() == 65535)
+        // Colour: RGB.
+        let rgb = try decoder.decode(contentsOf: DICOMFixtures.file("SC_rgb_jpeg_dcmtk.dcm"))
+        #expect(rgb.channels == 3 && rgb.bitDepth == 8)
+        let palette = try decoder.decode(contentsOf: DICOMFixtures.file("examples_palette.dcm"))
+        #expect(palette.channels == 3)
+    }
+
+    @Test func modalityAndVOILUTSequences() throws {
+        let mlut = try DICOMFixtures.open("mlut_18.dcm")
+        #expect(!mlut.dataset.sequence(.modalityLUTSequence).isEmpty)
+        let vlut = try DICOMFixtures.open("vlut_04.dcm")
+        #expect(!vlut.dataset.sequence(.voiLUTSequence).isEmpty)
+        let pixel = try vlut.pixelDescription()
+        guard case .lut = vlut.defaultVOI(pixel: pixel) else { Issue.record("no VOI LUT"); return }
+        #expect(try vlut.image(rendering: .automatic).bitDepth == 8)
+    }
+}
