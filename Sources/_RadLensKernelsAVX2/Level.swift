@@ -1,5 +1,7 @@
 /// AVX2 + FMA level (haswell and later): 8-wide vectors in ymm registers.
 typealias Vector = SIMD8<Float>
+/// Two vectors, for de-interleaving stride-2 loads.
+typealias WideVector = SIMD16<Float>
 
 extension Kernels {
     public static let name = "avx2"

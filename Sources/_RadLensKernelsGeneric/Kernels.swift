@@ -227,74 +227,69 @@ public enum Kernels: KernelSet {
     public static func depthwise(_ g: ConvGeometry, weights: UnsafePointer<Float>, _ op: ConvOperands,
                                  channelStart: Int, channelEnd: Int) {
         let oh = g.outputHeight, ow = g.outputWidth
-        let taps = g.kernelHeight * g.kernelWidth
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: ow) { accumulator in
-            let acc = accumulator.baseAddress!
+        let kh = g.kernelHeight, kw = g.kernelWidth
+        let w = Vector.scalarCount
+        let sx = g.strideX, sy = g.strideY
+        // Each channel is copied into a zero-padded plane wide enough that every tap of every
+        // output vector (the tail one included) reads inside it: the inner loop has no bounds checks.
+        let chunks = (ow + w - 1) / w
+        let paddedWidth = (chunks * w - 1) * sx + (kw - 1) * g.dilationX + 2 * w + 1
+        let paddedHeight = (oh - 1) * sy + (kh - 1) * g.dilationY + 1
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: paddedWidth * paddedHeight) { buffer in
+            let padded = buffer.baseAddress!
             for channel in channelStart..<channelEnd {
                 let source = op.input + channel * g.inputHeight * g.inputWidth
-                let filter = weights + channel * taps
-                let bias = op.bias?[channel] ?? 0
+                padded.update(repeating: 0, count: paddedWidth * paddedHeight)
+                for py in 0..<paddedHeight {
+                    let iy = py - g.padTop
+                    if iy < 0 || iy >= g.inputHeight { continue }
+                    let first = max(0, -g.padLeft), last = min(g.inputWidth, paddedWidth - g.padLeft)
+                    if first < last {
+                        (padded + py * paddedWidth + first + g.padLeft).update(from: source + iy * g.inputWidth + first, count: last - first)
+                    }
+                }
+                let filter = weights + channel * kh * kw
+                let bias = Vector(repeating: op.bias?[channel] ?? 0)
                 for oy in 0..<oh {
-                    acc.update(repeating: bias, count: ow)
-                    for ky in 0..<g.kernelHeight {
-                        let iy = oy * g.strideY - g.padTop + ky * g.dilationY
-                        if iy < 0 || iy >= g.inputHeight { continue }
-                        let sourceRow = source + iy * g.inputWidth
-                        for kx in 0..<g.kernelWidth {
-                            let weight = filter[ky * g.kernelWidth + kx]
-                            let xOffset = kx * g.dilationX - g.padLeft
-                            let low = xOffset >= 0 ? 0 : (-xOffset + g.strideX - 1) / g.strideX
-                            let high = g.inputWidth - 1 - xOffset < 0 ? -1 : min(ow - 1, (g.inputWidth - 1 - xOffset) / g.strideX)
-                            if low > high { continue }
-                            if g.strideX == 1 {
-                                saxpy(weight, sourceRow + xOffset + low, acc + low, count: high - low + 1)
-                            } else {
-                                for ox in low...high { acc[ox] += weight * sourceRow[ox * g.strideX + xOffset] }
+                    let outputRow = op.output + (channel * oh + oy) * ow
+                    let residualRow = op.residual.map { $0 + (channel * oh + oy) * ow }
+                    for chunk in 0..<chunks {
+                        let ox = chunk * w
+                        var acc = bias
+                        for ky in 0..<kh {
+                            let row = padded + (oy * sy + ky * g.dilationY) * paddedWidth + ox * sx
+                            for kx in 0..<kw {
+                                let weight = Vector(repeating: filter[ky * kw + kx])
+                                let base = row + kx * g.dilationX
+                                acc.addProduct(weight, sx == 1 ? load(base) : sx == 2 ? loadEven(base) : loadStrided(base, sx))
+                            }
+                        }
+                        let valid = min(w, ow - ox)
+                        if valid == w {
+                            if let residualRow { acc += load(residualRow + ox) }
+                            storeVector(activate(acc, op.activation), outputRow + ox)
+                        } else {
+                            for i in 0..<valid {
+                                outputRow[ox + i] = op.activation.apply(acc[i] + (residualRow?[ox + i] ?? 0))
                             }
                         }
                     }
-                    let outputRow = op.output + (channel * oh + oy) * ow
-                    let residualRow = op.residual.map { $0 + (channel * oh + oy) * ow }
-                    finish(acc, residualRow, op.activation, outputRow, count: ow)
                 }
             }
         }
     }
 
-    /// y += a * x over `count` floats.
+    /// Floats 0, 2, 4, ... from `pointer` (reads 2 vectors' worth).
     @inline(__always)
-    static func saxpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        let w = Vector.scalarCount
-        let scale = Vector(repeating: a)
-        var i = 0
-        while i + w <= count {
-            storeVector(load(y + i) + scale * load(x + i), y + i)
-            i += w
-        }
-        while i < count {
-            y[i] += a * x[i]
-            i += 1
-        }
+    static func loadEven(_ pointer: UnsafePointer<Float>) -> Vector {
+        UnsafeRawPointer(pointer).loadUnaligned(as: WideVector.self).evenHalf
     }
 
-    /// output = act(values + residual).
     @inline(__always)
-    static func finish(_ values: UnsafePointer<Float>, _ residual: UnsafePointer<Float>?, _ activation: Activation,
-                       _ output: UnsafeMutablePointer<Float>, count: Int) {
-        let w = Vector.scalarCount
-        var i = 0
-        while i + w <= count {
-            var v = load(values + i)
-            if let residual { v += load(residual + i) }
-            storeVector(activate(v, activation), output + i)
-            i += w
-        }
-        while i < count {
-            var v = values[i]
-            if let residual { v += residual[i] }
-            output[i] = activation.apply(v)
-            i += 1
-        }
+    static func loadStrided(_ pointer: UnsafePointer<Float>, _ stride: Int) -> Vector {
+        var result = Vector()
+        for i in 0..<Vector.scalarCount { result[i] = pointer[i * stride] }
+        return result
     }
 
     public static func dense(_ x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
