@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Stage 1: decode. System libraries found through pkg-config.
@@ -84,6 +85,7 @@ let package = Package(
             dependencies: [
                 "RadLensImaging", "RadLensInference", "RadLensPipeline", "RadLensReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
         .target(name: "RadLensTestSupport", path: "Tests/RadLensTestSupport"),

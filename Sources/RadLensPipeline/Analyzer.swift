@@ -24,11 +24,12 @@ public final class Analyzer {
         modelSHA256 = bundle.manifest.model.sha256
     }
 
-    /// Analyses the file at `path` (as the user gave it) and renders the report text in `language`.
-    public func analyze(path: String, language: ReportLanguage = .en, heatmap: Bool = true) -> AnalysisOutcome {
+    /// Analyses the file at `path` and renders the report text in `language`. Reports record
+    /// `displayPath` (default: `path` as the user gave it).
+    public func analyze(path: String, displayPath: String? = nil, language: ReportLanguage = .en, heatmap: Bool = true) -> AnalysisOutcome {
         let clock = ContinuousClock()
         let start = clock.now
-        var input = AnalysisReport.InputInfo(path: path)
+        var input = AnalysisReport.InputInfo(path: displayPath ?? path)
         let modelInfo = AnalysisReport.ModelInfo(name: manifest.name, version: manifest.version, sha256: modelSHA256)
         let provenance = AnalysisReport.Provenance(radlensVersion: RadLensInfo.version, kernelLevel: classifier.kernelLevel.rawValue,
                                                    generatedAt: Date().ISO8601Format())

@@ -106,7 +106,7 @@ public enum Kernels: KernelSet {
                     } else {
                         if first > ox { destination.update(repeating: 0, count: first - ox) }
                         if g.strideX == 1 {
-                            (destination + (first - ox)).update(from: rowSource + first, count: lastX - first + 1)
+                            copy(rowSource + first, to: destination + (first - ox), count: lastX - first + 1)
                         } else {
                             for x in first...lastX { destination[x - ox] = rowSource[x * g.strideX] }
                         }
@@ -115,6 +115,21 @@ public enum Kernels: KernelSet {
                 }
                 j += run
             }
+        }
+    }
+
+    /// Copies a short run inline: runs are at most one tile wide, too short for memcpy's call to pay.
+    @inline(__always)
+    static func copy(_ source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, count: Int) {
+        let w = Vector.scalarCount
+        var i = 0
+        while i + w <= count {
+            storeVector(load(source + i), destination + i)
+            i += w
+        }
+        while i < count {
+            destination[i] = source[i]
+            i += 1
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RadLensInference
+import RadLensPipeline
 
 /// `radlens model`: for people who bring their own ONNX model.
 struct ModelCommand: ParsableCommand {

@@ -83,9 +83,14 @@ import Testing
         let rg1 = try decoder.decode(contentsOf: DICOMFixtures.file("RG1_UNCR.dcm"))
         #expect(rg1.bitDepth == 8 && rg1.channels == 1 && rg1.source.format == .dicom && rg1.source.storedBitDepth == 15)
         #expect(rg1 == (try DICOMFixtures.open("RG1_UNCR.dcm").image(rendering: .defaultWindow)))
-        // No window: the modality range to 16 bits.
+        // No window: the modality range Bits Stored allows, to 16 bits.
         let ct = try decoder.decode(contentsOf: DICOMFixtures.file("CT_small.dcm"))
-        #expect(ct.bitDepth == 16 && ct.pixels.ints.min() == 0 && ct.pixels.ints.max() == 65535)
+        let stats = try DICOMFixtures.open("CT_small.dcm").statistics()
+        let bitsStored = try DICOMFixtures.open("CT_small.dcm").pixelDescription().bitsStored
+        let low = -Double(1 << (bitsStored - 1)) - 1024, high = Double((1 << (bitsStored - 1)) - 1) - 1024
+        #expect(ct.bitDepth == 16)
+        #expect(ct.pixels.ints.min() == Int(((stats.min - low) / (high - low) * 65535).rounded()))
+        #expect(ct.pixels.ints.max() == Int(((stats.max - low) / (high - low) * 65535).rounded()))
         // Colour: RGB.
         let rgb = try decoder.decode(contentsOf: DICOMFixtures.file("SC_rgb_jpeg_dcmtk.dcm"))
         #expect(rgb.channels == 3 && rgb.bitDepth == 8)
@@ -101,5 +106,28 @@ import Testing
         let pixel = try vlut.pixelDescription()
         guard case .lut = vlut.defaultVOI(pixel: pixel) else { Issue.record("no VOI LUT"); return }
         #expect(try vlut.image(rendering: .automatic).bitDepth == 8)
+    }
+
+    /// A JPEG wrapped in DICOM by DCMTK's img2dcm decodes to the JPEG's own pixels (times 257 in
+    /// 16 bits, so the same after the pipeline's unit scaling): the same findings either way.
+    @Test func img2dcmWrappedJPEGEqualsTheJPEG() throws {
+        for jpeg in [TestPaths.fixture("valid/gray-baseline.jpeg").path,
+                     TestPaths.repository.appendingPathComponent("SampleImages/chest-pa-cr.jpeg").path] {
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("radlens-img2dcm-\(UUID().uuidString).dcm")
+            defer { try? FileManager.default.removeItem(at: out) }
+            guard let result = try? ProcessRunner.run("img2dcm", [jpeg, out.path]), result.status == 0 else {
+                print("note: img2dcm is absent or failed; skipped"); return
+            }
+            let decoder = ImageDecoder()
+            let reference = try decoder.decode(contentsOf: jpeg)
+            let wrapped = try decoder.decode(contentsOf: out.path)
+            #expect(wrapped.source.format == .dicom)
+            #expect(wrapped.width == reference.width && wrapped.height == reference.height && wrapped.channels == reference.channels)
+            if reference.channels == 1 {
+                #expect(wrapped.pixels.ints == reference.pixels.ints.map { $0 * 257 }, "\(jpeg)")
+            } else {
+                #expect(wrapped.pixels == reference.pixels, "\(jpeg)")
+            }
+        }
     }
 }

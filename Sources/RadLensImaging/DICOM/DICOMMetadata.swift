@@ -4,7 +4,7 @@ public struct DICOMMetadata: Sendable, Equatable, Codable {
     public var bodyPartExamined: String?
     /// View Position (0018,5101): PA, AP, LL, ...
     public var viewPosition: String?
-    /// Row and column spacing in mm: Pixel Spacing, else Imager Pixel Spacing.
+    /// Row and column spacing in mm: Pixel Spacing, else Imager Pixel Spacing (nil when absent or zero).
     public var pixelSpacing: [Double]?
     public var studyInstanceUID: String?
     public var seriesInstanceUID: String?
@@ -21,13 +21,14 @@ public struct DICOMMetadata: Sendable, Equatable, Codable {
 extension DICOMFile {
     /// The report-safe attributes of the dataset.
     public var metadata: DICOMMetadata {
+        let valid: ([Double]) -> Bool = { $0.count == 2 && $0.allSatisfy { $0 > 0 && $0.isFinite } }
         let spacing = dataset.doubles(.pixelSpacing)
         let imagerSpacing = dataset.doubles(.imagerPixelSpacing)
         return DICOMMetadata(
             modality: dataset.string(.modality),
             bodyPartExamined: dataset.string(.bodyPartExamined),
             viewPosition: dataset.string(.viewPosition),
-            pixelSpacing: spacing.count == 2 ? spacing : imagerSpacing.count == 2 ? imagerSpacing : nil,
+            pixelSpacing: valid(spacing) ? spacing : valid(imagerSpacing) ? imagerSpacing : nil,
             studyInstanceUID: dataset.string(.studyInstanceUID),
             seriesInstanceUID: dataset.string(.seriesInstanceUID),
             sopInstanceUID: dataset.string(.sopInstanceUID),

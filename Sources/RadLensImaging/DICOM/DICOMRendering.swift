@@ -14,7 +14,9 @@ public enum DICOMRendering: Sendable, Equatable {
     /// The dataset's first Window Center/Width (or first VOI LUT Sequence item) to 8 bits; without
     /// either, the frame's modality range to 8 bits.
     case defaultWindow
-    /// The frame's modality range scaled linearly to 0...65535; MONOCHROME2 convention.
+    /// The modality values Bits Stored allows (through the Modality LUT) scaled linearly to
+    /// 0...65535, MONOCHROME2 convention: the same mapping for every image of a kind, and an 8-bit
+    /// image comes out as its samples times 257.
     case fullRange
     /// `.defaultWindow` when the dataset defines a window or VOI LUT, else `.fullRange`: what
     /// `ImageDecoder` gives the pipeline.
@@ -224,7 +226,7 @@ extension DICOMFile {
             }
             significantBits = min(16, max(1, Int.bitWidth - (highValue - lowValue).leadingZeroBitCount))
         case .fullRange:
-            let range = modality.range(of: present)
+            let range = modality.range(of: stored)
             let span = range.upperBound - range.lowerBound
             output = { s in
                 guard span > 0 else { return 0 }

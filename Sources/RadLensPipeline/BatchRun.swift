@@ -1,0 +1,286 @@
+import Foundation
+import RadLensImaging
+import RadLensInference
+import RadLensReport
+
+/// `radlens batch`: analyse every image under a folder into an output folder that mirrors it.
+///
+/// Each input's result is written atomically as `<output>/<relative path>.json` (plus the other
+/// requested formats) the moment it is done, so a run killed at any point loses nothing: the
+/// next run skips inputs whose result records the same input and model sha256 and redoes the
+/// rest. `results.jsonl`, `summary.csv` and `run.json` are rebuilt from the per-input results
+/// at the end of every run. Workers pull inputs one at a time: memory does not grow with the
+/// number of inputs beyond their paths.
+public struct BatchOptions: Sendable, Codable {
+    public var input: String
+    public var output: String
+    public var modelPath: String
+    public var formats: [ReportFormat]
+    public var include: [String]
+    public var jobs: Int
+    public var threadsPerJob: Int
+    public var shard: Shard?
+    public var force: Bool
+    public var language: ReportLanguage
+
+    public init(input: String, output: String, modelPath: String, formats: [ReportFormat] = [.json], include: [String] = [],
+                jobs: Int = 2, threadsPerJob: Int = 1, shard: Shard? = nil, force: Bool = false, language: ReportLanguage = .en) {
+        self.input = input
+        self.output = output
+        self.modelPath = modelPath
+        self.formats = formats
+        self.include = include
+        self.jobs = max(1, jobs)
+        self.threadsPerJob = max(1, threadsPerJob)
+        self.shard = shard
+        self.force = force
+        self.language = language
+    }
+}
+
+/// Counts of a batch run, as `run.json` records them.
+public struct BatchCounts: Sendable, Codable, Equatable {
+    public var inputs = 0
+    public var analysed = 0
+    public var skipped = 0
+    public var failed = 0
+    public init() {}
+}
+
+/// What `run.json` holds.
+public struct BatchRecord: Sendable, Codable {
+    public var radlensVersion: String
+    public var model: AnalysisReport.ModelInfo
+    public var options: BatchOptions
+    public var counts: BatchCounts
+    public var startedAt: String
+    public var durationSeconds: Double
+}
+
+public enum BatchRun {
+    /// Names of the run-level files in the output folder.
+    public static let resultsFile = "results.jsonl", summaryFile = "summary.csv", recordFile = "run.json"
+
+    /// Runs the batch. `progress` is called (from worker threads, serialised) after each input.
+    public static func run(_ options: BatchOptions, progress: (@Sendable (BatchCounts) -> Void)? = nil) throws(AnalysisError) -> BatchRecord {
+        let started = Date()
+        let bundle: ModelBundle
+        do {
+            bundle = try ModelBundle(at: options.modelPath)
+        } catch {
+            throw AnalysisError(.model, error.description)
+        }
+        let paths = try InputWalker.relativePaths(under: options.input, include: options.include, excluding: options.output, shard: options.shard)
+        do {
+            try FileManager.default.createDirectory(atPath: options.output, withIntermediateDirectories: true)
+        } catch {
+            throw AnalysisError(.io, "\(options.output): cannot create (\(error.localizedDescription))")
+        }
+        removeStaleTemporaryFiles(in: options.output)
+        let modelSHA = bundle.manifest.model.sha256
+        let state = BatchState(total: paths.count)
+        let analyzers = try (0..<options.jobs).map { _ throws(AnalysisError) in
+            try Analyzer(bundle: bundle, options: SessionOptions(threads: options.threadsPerJob))
+        }
+        let errors = ErrorBox()
+        let group = DispatchGroup()
+        for owned in analyzers.map(HandedOver.init) {
+            let worker = Thread {
+                let analyzer = owned.value
+                while let index = state.next() {
+                    let relative = paths[index]
+                    let inputPath = URL(fileURLWithPath: options.input).appendingPathComponent(relative).path
+                    let resultBase = URL(fileURLWithPath: options.output).appendingPathComponent(relative).path
+                    if !options.force, isDone(resultBase + ".json", inputPath: inputPath, modelSHA: modelSHA) {
+                        state.record(.skipped, progress)
+                        continue
+                    }
+                    let outcome = analyzer.analyze(path: inputPath, displayPath: relative, language: options.language,
+                                                   heatmap: options.formats.contains(.html))
+                    do {
+                        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: resultBase).deletingLastPathComponent().path,
+                                                                withIntermediateDirectories: true)
+                        // Other formats first, the JSON (the resume record) last.
+                        for format in options.formats where format != .json {
+                            try AtomicFile.write(try analyzer.render(outcome, format: format, language: options.language),
+                                                 to: resultBase + "." + format.fileExtension)
+                        }
+                        try AtomicFile.write(try analyzer.render(outcome, format: .json, language: options.language), to: resultBase + ".json")
+                        state.record(outcome.report.status == .ok ? .analysed : .failed, progress)
+                    } catch {
+                        errors.set(error)
+                        state.stop()
+                    }
+                }
+                group.leave()
+            }
+            worker.stackSize = 8 << 20
+            group.enter()
+            worker.start()
+        }
+        group.wait()
+        if let error = errors.value { throw AnalysisError(.io, "\(error)") }
+        let counts = try writeRunFiles(paths: paths, options: options)
+        let record = BatchRecord(radlensVersion: RadLensInfo.version,
+                                 model: AnalysisReport.ModelInfo(name: bundle.manifest.name, version: bundle.manifest.version, sha256: modelSHA),
+                                 options: options, counts: finalCounts(state.counts, failed: counts.failed),
+                                 startedAt: started.ISO8601Format(), durationSeconds: Date().timeIntervalSince(started))
+        try AtomicFile.write(try encodePretty(record), to: URL(fileURLWithPath: options.output).appendingPathComponent(recordFile).path)
+        return record
+    }
+
+    /// Counts of this run, with failures as the rebuilt results record them (earlier runs' included).
+    static func finalCounts(_ counts: BatchCounts, failed: Int) -> BatchCounts {
+        var result = counts
+        result.failed = failed
+        return result
+    }
+
+    /// True when the result file records this input's bytes and this model.
+    static func isDone(_ resultPath: String, inputPath: String, modelSHA: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: resultPath),
+              let report = try? JSONDecoder().decode(AnalysisReport.self, from: data),
+              report.model?.sha256 == modelSHA, let recorded = report.input.sha256,
+              let bytes = try? FileReader.read(inputPath) else { return false }
+        return ModelBundle.sha256(bytes) == recorded
+    }
+
+    /// Rebuilds results.jsonl and summary.csv from the per-input results, in input order.
+    static func writeRunFiles(paths: [String], options: BatchOptions) throws(AnalysisError) -> BatchCounts {
+        let output = URL(fileURLWithPath: options.output)
+        var lines = RunFileWriter()
+        var summary = RunFileWriter()
+        summary.append("path,status,label,probability,decision,error\n")
+        var counts = BatchCounts()
+        let compact = JSONEncoder()
+        compact.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for relative in paths {
+            counts.inputs += 1
+            guard let data = FileManager.default.contents(atPath: output.appendingPathComponent(relative).path + ".json"),
+                  let report = try? JSONDecoder().decode(AnalysisReport.self, from: data),
+                  let line = try? compact.encode(report) else {
+                throw AnalysisError(.io, "\(relative): its result is missing after the run")
+            }
+            lines.append(String(decoding: line, as: UTF8.self) + "\n")
+            if report.status == .error { counts.failed += 1 }
+            summary.append(SummaryCSV.row(report) + "\n")
+        }
+        try lines.commit(to: output.appendingPathComponent(resultsFile).path)
+        try summary.commit(to: output.appendingPathComponent(summaryFile).path)
+        return counts
+    }
+
+    static func removeStaleTemporaryFiles(in directory: String) {
+        guard let walker = FileManager.default.enumerator(atPath: directory) else { return }
+        for case let relative as String in walker where relative.hasSuffix(".tmp") && (relative as NSString).lastPathComponent.hasPrefix(".") {
+            try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: directory).appendingPathComponent(relative).path)
+        }
+    }
+
+    static func encodePretty<T: Encodable>(_ value: T) throws(AnalysisError) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        do {
+            return try encoder.encode(value) + Data("\n".utf8)
+        } catch {
+            throw AnalysisError(.io, "cannot encode: \(error)")
+        }
+    }
+}
+
+/// A run-level file built in a temporary file and renamed into place when complete.
+struct RunFileWriter {
+    private var buffer = Data()
+    private var handle: FileHandle?
+    private var temporaryPath: String?
+
+    mutating func append(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count > 1 << 20 { flush() }
+    }
+
+    private mutating func flush() {
+        if handle == nil {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("radlens-\(UUID().uuidString).tmp").path
+            FileManager.default.createFile(atPath: path, contents: nil)
+            temporaryPath = path
+            handle = FileHandle(forWritingAtPath: path)
+        }
+        handle?.write(buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    mutating func commit(to path: String) throws(AnalysisError) {
+        if handle == nil {
+            try AtomicFile.write(buffer, to: path)
+            return
+        }
+        flush()
+        try? handle?.close()
+        let data = FileManager.default.contents(atPath: temporaryPath!) ?? Data()
+        try? FileManager.default.removeItem(atPath: temporaryPath!)
+        try AtomicFile.write(data, to: path)
+    }
+}
+
+/// `summary.csv` rows: path, status, label, probability, decision, error.
+enum SummaryCSV {
+    static func row(_ report: AnalysisReport) -> String {
+        let finding = report.findings.first
+        return [report.input.path, report.status.rawValue, finding?.label ?? "", finding.map { String(format: "%.6f", $0.probability) } ?? "",
+                finding?.decision.rawValue ?? "", report.error?.message ?? ""].map(escape).joined(separator: ",")
+    }
+
+    static func escape(_ field: String) -> String {
+        field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+    }
+}
+
+/// Work distribution and counts shared by the worker threads.
+final class BatchState: @unchecked Sendable {
+    enum Outcome { case analysed, skipped, failed }
+    private let lock = NSLock()
+    private var nextIndex = 0
+    private var stopped = false
+    let total: Int
+    private(set) var counts = BatchCounts()
+
+    init(total: Int) {
+        self.total = total
+        counts.inputs = total
+    }
+
+    func next() -> Int? {
+        lock.withLock {
+            guard !stopped, nextIndex < total else { return nil }
+            defer { nextIndex += 1 }
+            return nextIndex
+        }
+    }
+
+    func stop() { lock.withLock { stopped = true } }
+
+    func record(_ outcome: Outcome, _ progress: (@Sendable (BatchCounts) -> Void)?) {
+        lock.withLock {
+            switch outcome {
+            case .analysed: counts.analysed += 1
+            case .skipped: counts.skipped += 1
+            case .failed: counts.failed += 1
+            }
+            progress?(counts)
+        }
+    }
+}
+
+/// A non-Sendable value handed to exactly one other thread, which alone uses it from then on.
+final class HandedOver<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+final class ErrorBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var error: Error?
+    func set(_ error: Error) { lock.withLock { if self.error == nil { self.error = error } } }
+    var value: Error? { lock.withLock { error } }
+}

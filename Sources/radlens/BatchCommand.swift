@@ -1,0 +1,142 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RadLensPipeline
+import RadLensReport
+
+/// `radlens batch`: a folder of images, unattended, resumable, shardable.
+struct BatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batch",
+        abstract: "Analyze every image under a folder into an output folder (resumable, shardable).",
+        discussion: """
+            Results mirror the input tree: <output>/<relative path>.json (and .txt, .fhir.json, .html as \
+            requested), plus results.jsonl, summary.csv and run.json. Each result is written atomically as \
+            soon as it is done: kill the run at any moment and run it again; inputs whose result records \
+            the same input and model sha256 are skipped (--force redoes all). A bad file is recorded with \
+            its error and the run goes on.
+
+            Exit status: 0 all inputs analysed, 1 some failed, 2 usage or fatal error (e.g. model missing).
+
+            Scale out: --shard I/N takes a deterministic share (by path hash); N processes cover every \
+            input exactly once. I and N are also read from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or \
+            JOB_COMPLETION_INDEX with RADLENS_SHARD_COUNT (Kubernetes Indexed Jobs). Join shards with \
+            `radlens merge`. See docs/scale-out.md.
+
+            Examples:
+              radlens batch /data/cxr --output /results/cxr
+              radlens batch /data/pacs --output out --include "*.jpeg" --include "*.png" --format json,text
+              radlens batch /data/cxr --output out-0 --shard 0/4
+            """)
+
+    @Argument(help: "Folder of images (searched recursively).", completion: .directory)
+    var input: String
+
+    @Option(help: "Output folder.", completion: .directory)
+    var output: String
+
+    @OptionGroup var model: ModelLocation
+
+    @Option(help: "Comma-separated formats per input: json (always written), text, fhir, html.")
+    var format: String = "json"
+
+    @Option(help: "Only files whose name matches this glob (repeatable), e.g. \"*.jpeg\".")
+    var include: [String] = []
+
+    @Option(help: "Parallel workers (each decodes, preprocesses and infers one image at a time).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Engine threads per worker.")
+    var threads: Int = 1
+
+    @Option(help: "Process share I of N (e.g. 0/4); default from Slurm or Kubernetes environment variables.")
+    var shard: String?
+
+    @Flag(help: "Redo inputs that already have a result.")
+    var force = false
+
+    @Option(help: "Report language: en or zh.")
+    var lang: ReportLanguage = .en
+
+    @Flag(help: "Only warnings and errors on standard error.")
+    var quiet = false
+
+    @Option(help: "Log lines as text or json.")
+    var logFormat: LogFormat = .text
+
+    func run() throws {
+        let logger = makeLogger("radlens.batch", format: logFormat, quiet: quiet)
+        do {
+            var formats = try ReportFormat.parseList(format)
+            if !formats.contains(.json) { formats.append(.json) }
+            let shardValue = try shard.map { text throws(AnalysisError) in try Shard(parsing: text) }
+                ?? Shard.fromEnvironment(ProcessInfo.processInfo.environment)
+            guard let modelPath = model.path ?? ModelBundle.defaultPath() else {
+                throw ValidationError("no model bundle found: pass --model DIR")
+            }
+            let options = BatchOptions(input: input, output: output, modelPath: modelPath, formats: formats, include: include,
+                                       jobs: jobs, threadsPerJob: threads, shard: shardValue, force: force, language: lang)
+            logger.info("batch started", metadata: ["input": "\(input)", "output": "\(output)", "shard": "\(shardValue?.description ?? "all")"])
+            let reporter = ProgressReporter(logger: logger, quiet: quiet)
+            let record = try BatchRun.run(options) { counts in reporter.update(counts) }
+            reporter.finish()
+            let c = record.counts
+            logger.info("batch finished", metadata: ["inputs": "\(c.inputs)", "analysed": "\(c.analysed)", "skipped": "\(c.skipped)",
+                                                     "failed": "\(c.failed)", "seconds": "\(String(format: "%.1f", record.durationSeconds))"])
+            if c.failed > 0 {
+                logger.warning("some inputs failed; see summary.csv", metadata: ["failed": "\(c.failed)"])
+                throw ExitCode(1)
+            }
+        } catch let error as AnalysisError {
+            logger.error("\(error.message)")
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// A live progress bar on a terminal; a log line every 10 seconds otherwise.
+final class ProgressReporter: @unchecked Sendable {
+    private let logger: Logger
+    private let quiet: Bool
+    private let terminal = isatty(STDERR_FILENO) != 0
+    private let start = Date()
+    private var lastLine = Date.distantPast
+
+    init(logger: Logger, quiet: Bool) {
+        self.logger = logger
+        self.quiet = quiet
+    }
+
+    func update(_ counts: BatchCounts) {
+        guard !quiet else { return }
+        let done = counts.analysed + counts.skipped + counts.failed
+        let elapsed = Date().timeIntervalSince(start)
+        let rate = Double(counts.analysed + counts.failed) / max(elapsed, 1e-3)
+        let remaining = rate > 0 ? Double(counts.inputs - done) / rate : 0
+        if terminal {
+            guard Date().timeIntervalSince(lastLine) > 0.1 || done == counts.inputs else { return }
+            let width = 30
+            let filled = counts.inputs > 0 ? width * done / counts.inputs : width
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            FileHandle.standardError.write(Data(String(format: "\r[%@] %d/%d  %.1f img/s  ETA %@  failed %d ", bar, done, counts.inputs,
+                                                       rate, Self.duration(remaining), counts.failed).utf8))
+        } else if Date().timeIntervalSince(lastLine) >= 10 {
+            logger.info("progress", metadata: ["done": "\(done)", "total": "\(counts.inputs)", "imagesPerSecond": "\(String(format: "%.1f", rate))",
+                                               "eta": "\(Self.duration(remaining))", "failed": "\(counts.failed)"])
+        } else {
+            return
+        }
+        lastLine = Date()
+    }
+
+    func finish() {
+        if terminal && !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%dh%02dm", s / 3600, s / 60 % 60) : String(format: "%dm%02ds", s / 60, s % 60)
+    }
+}
+
+extension LogFormat: ExpressibleByArgument {}

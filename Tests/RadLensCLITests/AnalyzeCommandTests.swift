@@ -1,0 +1,83 @@
+import Foundation
+import RadLensTestSupport
+import Testing
+
+/// `radlens analyze` end to end, and its outputs checked by independent validators.
+@Suite struct AnalyzeCommandTests {
+    static let chest = TestPaths.repository.appendingPathComponent("SampleImages/chest-pa-cr.jpeg").path
+
+    @Test func textReportHasTheSectionsAndTheDisclaimer() throws {
+        let result = try radlens(["analyze", Self.chest, "--model", shippedModel])
+        #expect(result.status == 0, "\(result.stderr)")
+        let text = result.stdoutText
+        for section in ["EXAMINATION", "TECHNIQUE", "FINDINGS", "IMPRESSION", "Research use only, not for diagnostic use."] {
+            #expect(text.contains(section), "missing \(section)")
+        }
+        let chinese = try radlens(["analyze", Self.chest, "--model", shippedModel, "--lang", "zh"]).stdoutText
+        for section in ["检查项目", "影像所见", "印象", "仅供研究使用"] { #expect(chinese.contains(section)) }
+    }
+
+    @Test func badFileFailsClearly() throws {
+        let bad = TestPaths.fixture("malformed/png-bad-ihdr-crc.png").path
+        let result = try radlens(["analyze", bad, "--model", shippedModel])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains(bad))
+    }
+
+    @Test func jsonFollowsTheSchemaAndFHIRValidates() throws {
+        guard let python = TestPaths.python else { return }
+        let output = try TestPaths.temporaryDirectory("analyze")
+        let inputs = [Self.chest, TestPaths.repository.appendingPathComponent("SampleImages/photo-face.jpeg").path,
+                      TestPaths.fixture("malformed/empty.png").path]
+        let run = try radlens(["analyze"] + inputs + ["--model", shippedModel, "--format", "json,fhir,html", "--output", output.path])
+        #expect(run.status == 1)  // the empty file fails
+        let schema = TestPaths.repository.appendingPathComponent("docs/schema/analysis-result.v1.schema.json").path
+        let script = """
+            import json, sys, glob, jsonschema
+            from fhir.resources.R4B.diagnosticreport import DiagnosticReport
+            schema = json.load(open(sys.argv[1]))
+            jsonschema.Draft202012Validator.check_schema(schema)
+            files = sorted(glob.glob(sys.argv[2] + "/*.json"))
+            reports = [f for f in files if not f.endswith(".fhir.json")]
+            assert len(reports) == 3, reports
+            for f in reports:
+                jsonschema.validate(json.load(open(f)), schema, format_checker=jsonschema.FormatChecker())
+            fhir = [f for f in files if f.endswith(".fhir.json")]
+            for f in fhir:
+                report = DiagnosticReport.model_validate(json.load(open(f)))
+                assert report.status in ("preliminary", "cancelled"), report.status
+            print("validated", len(reports), "reports and", len(fhir), "FHIR DiagnosticReports")
+            """
+        let check = try ProcessRunner.run(python, ["-c", script, schema, output.path])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdoutText.contains("validated 3 reports and 3 FHIR"))
+        let html = try String(contentsOf: output.appendingPathComponent("chest-pa-cr.html"), encoding: .utf8)
+        #expect(html.contains("id=\"heatmap\"") && html.contains("data:image/png;base64,"))
+    }
+
+    @Test func outOfDistributionImagesAreFlagged() throws {
+        for name in ["photo-face.jpeg", "extremity-ap-cr.jpeg"] {
+            let path = TestPaths.repository.appendingPathComponent("SampleImages/\(name)").path
+            let result = try radlens(["analyze", path, "--model", shippedModel, "--format", "json"])
+            let json = try JSONSerialization.jsonObject(with: result.stdout) as! [String: Any]
+            let flags = (json["quality"] as? [String: Any])?["flags"] as? [String]
+            #expect(flags?.contains("out-of-distribution") == true, "\(name) should be flagged")
+        }
+    }
+
+    @Test func customTemplateReplacesTheBundles() throws {
+        let template = try TestPaths.temporaryDirectory("template").appendingPathComponent("mine.mustache")
+        try Data("{{% CONTENT_TYPE: TEXT}}\n{{#findings}}{{display}}={{decision}}{{/findings}} <{{input.path}}>\n".utf8).write(to: template)
+        let result = try radlens(["analyze", Self.chest, "--model", shippedModel, "--template", template.path])
+        #expect(result.stdoutText.hasPrefix("Pneumonia="))
+        #expect(result.stdoutText.contains("<\(Self.chest)>"), "text templates are not HTML-escaped")
+    }
+}
+
+/// The sample images against their committed expected outputs (the golden tests).
+@Suite struct RegressionTests {
+    @Test func sampleImagesMatchExpectedOutputs() throws {
+        let result = try radlens(["regress", TestPaths.repository.appendingPathComponent("SampleImages").path, "--model", shippedModel])
+        #expect(result.status == 0, "\(result.stdoutText)")
+    }
+}

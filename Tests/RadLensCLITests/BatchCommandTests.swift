@@ -1,0 +1,97 @@
+import Foundation
+import Glibc
+import RadLensTestSupport
+import Testing
+
+/// `radlens batch` and `radlens merge` as a department runs them: whole folders, killed and
+/// resumed, sharded over processes.
+@Suite(.serialized) struct BatchCommandTests {
+    static let include = ["--include", "*.png", "--include", "*.jpeg"]
+
+    @Test func runRecordsEveryInputAndFailures() throws {
+        let input = try makeBatchInput()
+        let output = try TestPaths.temporaryDirectory("batch-output")
+        let result = try radlens(["batch", input.path, "--output", output.path, "--model", shippedModel] + Self.include)
+        #expect(result.status == 1, "exit 1 when some inputs failed: \(result.stderr)")
+        let lines = try normalizedResults(output)
+        #expect(lines.count == 20)  // 18 images + 2 broken; README.txt not included
+        #expect(lines.filter { $0.contains("\"status\":\"error\"") }.count == 2)
+        let summary = try String(contentsOf: output.appendingPathComponent("summary.csv"), encoding: .utf8)
+        #expect(summary.hasPrefix("path,status,label,probability,decision,error\n"))
+        #expect(summary.contains("site0/broken.png,error"))
+        #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("site1/series1/1-rgb8.png.json").path))
+        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent("run.json"))) as! [String: Any]
+        #expect((record["counts"] as? [String: Int])?["inputs"] == 20)
+
+        // A rerun skips everything already done with the same input and model.
+        let again = try radlens(["batch", input.path, "--output", output.path, "--model", shippedModel] + Self.include)
+        let second = try JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent("run.json"))) as! [String: Any]
+        #expect(again.status == 1)
+        #expect((second["counts"] as? [String: Int])?["skipped"] == 20)
+
+        // A changed input is redone.
+        try FileManager.default.removeItem(at: input.appendingPathComponent("site0/series0/0-rgb8.png"))
+        try FileManager.default.copyItem(at: TestPaths.fixture("valid/rgba8.png"), to: input.appendingPathComponent("site0/series0/0-rgb8.png"))
+        _ = try radlens(["batch", input.path, "--output", output.path, "--model", shippedModel] + Self.include)
+        let third = try JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent("run.json"))) as! [String: Any]
+        #expect((third["counts"] as? [String: Int])?["analysed"] == 1)
+    }
+
+    @Test func killedRunsResumeToTheSameResults() throws {
+        let input = try makeBatchInput(copies: 4)
+        let reference = try TestPaths.temporaryDirectory("batch-reference")
+        _ = try radlens(["batch", input.path, "--output", reference.path, "--model", shippedModel, "--quiet"] + Self.include)
+        let expected = try normalizedResults(reference)
+
+        let output = try TestPaths.temporaryDirectory("batch-killed")
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20 {
+            let process = Process()
+            process.executableURL = TestPaths.radlens
+            process.arguments = ["batch", input.path, "--output", output.path, "--model", shippedModel, "--quiet"] + Self.include
+            process.standardError = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            usleep(UInt32.random(in: 20_000...400_000, using: &generator))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        let final = try radlens(["batch", input.path, "--output", output.path, "--model", shippedModel, "--quiet"] + Self.include)
+        #expect(final.status == 1)
+        #expect(try normalizedResults(output) == expected, "after 20 kills the results equal an uninterrupted run's")
+        let leftovers = FileManager.default.enumerator(atPath: output.path)!.compactMap { $0 as? String }.filter { $0.hasSuffix(".tmp") }
+        #expect(leftovers.isEmpty, "no temporary files left: \(leftovers)")
+    }
+
+    @Test func fourShardsMergeToTheSingleRun() throws {
+        let input = try makeBatchInput()
+        let single = try TestPaths.temporaryDirectory("batch-single")
+        _ = try radlens(["batch", input.path, "--output", single.path, "--model", shippedModel, "--quiet"] + Self.include)
+        var shardFolders: [String] = []
+        for index in 0..<4 {
+            let folder = try TestPaths.temporaryDirectory("batch-shard\(index)")
+            // Shard 3 takes its index from the Slurm environment, as an array job would.
+            let arguments = index == 3 ? [] : ["--shard", "\(index)/4"]
+            let environment = index == 3 ? ["SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "4"] : nil
+            _ = try radlens(["batch", input.path, "--output", folder.path, "--model", shippedModel, "--quiet"] + arguments + Self.include,
+                            environment: environment)
+            shardFolders.append(folder.path)
+        }
+        let merged = try TestPaths.temporaryDirectory("batch-merged")
+        let result = try radlens(["merge"] + shardFolders + ["--output", merged.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try normalizedResults(merged) == normalizedResults(single))
+
+        let incomplete = try radlens(["merge"] + shardFolders.dropLast() + ["--output", merged.path])
+        #expect(incomplete.status == 2 && incomplete.stderr.contains("missing"))
+        let doubled = try radlens(["merge"] + shardFolders + [shardFolders[0], "--output", merged.path])
+        #expect(doubled.status == 2)
+    }
+
+    @Test func missingModelIsAFatalError() throws {
+        let input = try makeBatchInput(copies: 1)
+        let result = try radlens(["batch", input.path, "--output", NSTemporaryDirectory() + "/radlens-nomodel", "--model", "/nonexistent"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("/nonexistent"))
+    }
+}
