@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # System packages: C libraries we bind, and the independent reference tools the tests run.
-APT_PACKAGES := pkg-config libpng-dev libturbojpeg0-dev libjpeg-turbo-progs netpbm libopenjp2-7-dev dcmtk
+APT_PACKAGES := pkg-config libpng-dev libturbojpeg0-dev libjpeg-turbo-progs netpbm libopenjp2-7-dev dcmtk zlib1g-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TEST_VENV := .venv-test
 TRAIN_VENV := .venv-train

@@ -36,12 +36,13 @@ let package = Package(
         .systemLibrary(
             name: "COpenJPEG", pkgConfig: "libopenjp2",
             providers: [.apt(["libopenjp2-7-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // libpng reports errors with longjmp, which must never cross Swift frames:
         // this C shim owns every setjmp and returns plain error codes.
         .target(name: "_RadLensPNGShim", dependencies: ["CPNG"]),
         .target(
             name: "RadLensImaging",
-            dependencies: ["_RadLensPNGShim", "CTurboJPEG", "COpenJPEG"]),
+            dependencies: ["_RadLensPNGShim", "CTurboJPEG", "COpenJPEG", "CZlib"]),
 
         // Stage 2: preprocessing, driven by the model's manifest.
         .target(name: "RadLensPreprocess", dependencies: ["RadLensImaging"], swiftSettings: optimized),
@@ -87,6 +88,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+
+        // Benchmarks (run on demand, see Benchmarks/README.md).
+        .executableTarget(name: "radlens-decode-bench", dependencies: ["RadLensImaging"],
+                          path: "Benchmarks/DecodeBenchmark"),
 
         .target(name: "RadLensTestSupport", path: "Tests/RadLensTestSupport"),
         .testTarget(name: "RadLensImagingTests", dependencies: ["RadLensImaging", "RadLensTestSupport"],

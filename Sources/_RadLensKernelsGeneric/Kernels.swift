@@ -7,10 +7,10 @@ import RadLensKernels
 
 /// The kernel set of this instruction-set level.
 public enum Kernels: KernelSet {
-    /// Output channels per register tile.
-    public static let tileRows = 8
-    /// Output pixels per register tile: two vectors.
-    public static let tileColumns = 2 * Vector.scalarCount
+    /// Output channels per register tile: 16 with one vector of pixels, 8 with two.
+    public static let tileRows = 16 / tileVectors
+    /// Output pixels per register tile.
+    public static let tileColumns = tileVectors * Vector.scalarCount
     /// Reduction depth per packed block (keeps one packed B micro-panel in L1).
     static let blockDepth = 128
     /// Output pixels per packed block (keeps the packed B block in L2).
@@ -56,9 +56,15 @@ public enum Kernels: KernelSet {
                     var ir = rowStart
                     while ir < rows {
                         let a = op.packedWeights + ir * depth + k0 * tileRows
-                        tile(kc: kc, a: a, b: b, row: ir, rowCount: min(tileRows, rows - ir),
-                             column: n0 + jr, columnCount: columns, ldc: ldc, accumulate: k0 > 0,
-                             epilogue: last, operands: op)
+                        if tileVectors == 1 {
+                            tile16x1(kc: kc, a: a, b: b, row: ir, rowCount: min(tileRows, rows - ir),
+                                     column: n0 + jr, columnCount: columns, ldc: ldc, accumulate: k0 > 0,
+                                     epilogue: last, operands: op)
+                        } else {
+                            tile(kc: kc, a: a, b: b, row: ir, rowCount: min(tileRows, rows - ir),
+                                 column: n0 + jr, columnCount: columns, ldc: ldc, accumulate: k0 > 0,
+                                 epilogue: last, operands: op)
+                        }
                         ir += tileRows
                     }
                     jr += tileColumns
@@ -133,6 +139,87 @@ public enum Kernels: KernelSet {
         }
     }
 
+    /// One register tile of 16 output channels x 1 vector of pixels. Each broadcast weight is
+    /// used once, so it folds into the FMA as an embedded-broadcast memory operand (AVX-512
+    /// `{1to16}`) instead of a shuffle that would compete with the FMAs for a port.
+    @inline(__always)
+    static func tile16x1(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, row: Int, rowCount: Int,
+                         column: Int, columnCount: Int, ldc: Int, accumulate: Bool, epilogue: Bool,
+                         operands: ConvOperands) {
+        var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector(), c4 = Vector(), c5 = Vector(), c6 = Vector(), c7 = Vector()
+        var c8 = Vector(), c9 = Vector(), c10 = Vector(), c11 = Vector(), c12 = Vector(), c13 = Vector(), c14 = Vector(), c15 = Vector()
+        let w = Vector.scalarCount
+        var ap = a, bp = b
+        for _ in 0..<kc {
+            let b0 = load(bp)
+            c0.addProduct(Vector(repeating: ap[0]), b0)
+            c1.addProduct(Vector(repeating: ap[1]), b0)
+            c2.addProduct(Vector(repeating: ap[2]), b0)
+            c3.addProduct(Vector(repeating: ap[3]), b0)
+            c4.addProduct(Vector(repeating: ap[4]), b0)
+            c5.addProduct(Vector(repeating: ap[5]), b0)
+            c6.addProduct(Vector(repeating: ap[6]), b0)
+            c7.addProduct(Vector(repeating: ap[7]), b0)
+            c8.addProduct(Vector(repeating: ap[8]), b0)
+            c9.addProduct(Vector(repeating: ap[9]), b0)
+            c10.addProduct(Vector(repeating: ap[10]), b0)
+            c11.addProduct(Vector(repeating: ap[11]), b0)
+            c12.addProduct(Vector(repeating: ap[12]), b0)
+            c13.addProduct(Vector(repeating: ap[13]), b0)
+            c14.addProduct(Vector(repeating: ap[14]), b0)
+            c15.addProduct(Vector(repeating: ap[15]), b0)
+            ap += 16
+            bp += w
+        }
+        withUnsafeTemporaryAllocation(of: Vector.self, capacity: 16) { buffer in
+            buffer[0] = c0; buffer[1] = c1; buffer[2] = c2; buffer[3] = c3; buffer[4] = c4; buffer[5] = c5; buffer[6] = c6; buffer[7] = c7
+            buffer[8] = c8; buffer[9] = c9; buffer[10] = c10; buffer[11] = c11; buffer[12] = c12; buffer[13] = c13; buffer[14] = c14; buffer[15] = c15
+            if columnCount == w {
+                for r in 0..<rowCount {
+                    store(buffer[r], to: operands.output + (row + r) * ldc + column, row: row + r, column: column, ldc: ldc,
+                          accumulate: accumulate, epilogue: epilogue, operands)
+                }
+                return
+            }
+            let values = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: Float.self)
+            storePartial(values, rowStride: w, row: row, rowCount: rowCount, column: column, columnCount: columnCount, ldc: ldc,
+                         accumulate: accumulate, epilogue: epilogue, operands)
+        }
+    }
+
+    /// Stores the valid part of an edge tile held in `values` (row r at r x rowStride).
+    static func storePartial(_ values: UnsafePointer<Float>, rowStride: Int, row: Int, rowCount: Int, column: Int, columnCount: Int,
+                             ldc: Int, accumulate: Bool, epilogue: Bool, _ operands: ConvOperands) {
+        for r in 0..<rowCount {
+            let outputRow = operands.output + (row + r) * ldc + column
+            let bias = operands.bias?[row + r] ?? 0
+            for j in 0..<columnCount {
+                var value = values[r * rowStride + j]
+                if accumulate { value += outputRow[j] }
+                if epilogue {
+                    value += bias
+                    if let residual = operands.residual { value += residual[(row + r) * ldc + column + j] }
+                    value = operands.activation.apply(value)
+                }
+                outputRow[j] = value
+            }
+        }
+    }
+
+    /// Stores one vector of a tile row with the epilogue.
+    @inline(__always)
+    static func store(_ v: Vector, to c: UnsafeMutablePointer<Float>, row: Int, column: Int, ldc: Int,
+                      accumulate: Bool, epilogue: Bool, _ op: ConvOperands) {
+        var x = v
+        if accumulate { x += load(c) }
+        if epilogue {
+            if let bias = op.bias { x += Vector(repeating: bias[row]) }
+            if let residual = op.residual { x += load(residual + row * ldc + column) }
+            x = activate(x, op.activation)
+        }
+        storeVector(x, c)
+    }
+
     /// One register tile: 8 output channels x 2 vectors of output pixels, with the fused epilogue.
     @inline(__always)
     static func tile(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, row: Int, rowCount: Int,
@@ -177,20 +264,8 @@ public enum Kernels: KernelSet {
             buffer[8] = c40; buffer[9] = c41; buffer[10] = c50; buffer[11] = c51
             buffer[12] = c60; buffer[13] = c61; buffer[14] = c70; buffer[15] = c71
             let values = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: Float.self)
-            for r in 0..<rowCount {
-                let outputRow = operands.output + (row + r) * ldc + column
-                let bias = operands.bias?[row + r] ?? 0
-                for j in 0..<columnCount {
-                    var value = values[r * 2 * w + j]
-                    if accumulate { value += outputRow[j] }
-                    if epilogue {
-                        value += bias
-                        if let residual = operands.residual { value += residual[(row + r) * ldc + column + j] }
-                        value = operands.activation.apply(value)
-                    }
-                    outputRow[j] = value
-                }
-            }
+            storePartial(values, rowStride: 2 * w, row: row, rowCount: rowCount, column: column, columnCount: columnCount, ldc: ldc,
+                         accumulate: accumulate, epilogue: epilogue, operands)
         }
     }
 

@@ -2,6 +2,8 @@
 typealias Vector = SIMD8<Float>
 /// Two vectors, for de-interleaving stride-2 loads.
 typealias WideVector = SIMD16<Float>
+/// Vectors of pixels per register tile (16 / tileVectors output channels): 16 accumulators.
+let tileVectors = 2
 
 extension Kernels {
     public static let name = "generic"

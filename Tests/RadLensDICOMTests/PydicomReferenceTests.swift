@@ -7,10 +7,12 @@ import Testing
 /// from the pydicom and pydicom-data wheels. References: Tests/Fixtures/dicom/make_references.py.
 @Suite struct PydicomReferenceTests {
     /// Lossy files and the largest difference accepted from pydicom's decode.
+    /// Observed: 0 everywhere (OpenJPEG 2.5 and libjpeg-turbo on both sides); the allowance covers
+    /// other library versions. Files not listed must match exactly (all checksums equal).
     static let tolerance: [String: Int] = [
-        "RG3_J2KI": 0,             // same OpenJPEG library: identical
-        "SC_rgb_jpeg_dcmtk": 2,    // libjpeg-turbo here, pydicom's JPEG plugin there
-        "SC_ybr_full_uncompressed": 1, "SC_ybr_full_422_uncompressed": 1,  // YBR to RGB rounding
+        "RG3_J2KI": 1,             // JPEG 2000 lossy: Debian's OpenJPEG here, pylibjpeg-openjpeg's there
+        "SC_rgb_jpeg_dcmtk": 2, "SC_jpeg_no_color_transform": 2, "SC_rgb_jpeg": 2,  // JPEG baseline: libjpeg-turbo vs Pillow
+        "SC_ybr_full_uncompressed": 1, "SC_ybr_full_422_uncompressed": 1,  // YBR to RGB rounding (float32 in pydicom)
     ]
 
     static let references = DICOMFixtures.references

@@ -61,6 +61,12 @@ public struct DICOMFile: Sendable {
         } else {
             throw little.corrupt("no transfer syntax in the file meta group and the dataset encoding is not recognisable")
         }
+        // Some writers declare Explicit VR but write Implicit VR (and the reverse); like pydicom and
+        // DCMTK, trust the bytes when the first element plainly says otherwise.
+        if !syntax.deflated && !syntax.bigEndian, let actual = DICOMFile.guessEncoding(bytes, at: offset),
+           !actual.bigEndian, actual.explicitVR != syntax.explicitVR {
+            syntax.explicitVR = actual.explicitVR
+        }
         transferSyntax = syntax
         var datasetBytes = bytes
         if syntax.deflated {

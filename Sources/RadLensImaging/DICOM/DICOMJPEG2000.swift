@@ -98,7 +98,19 @@ enum DICOMJPEG2000 {
                   let samples = component.data else {
                 throw DecodeError(.unsupported, path: path, reason: "DICOM JPEG 2000: subsampled or reduced components are not supported")
             }
-            for i in 0..<(width * height) { values[i * components + c] = samples[i] }
+            // The codestream's signedness wins over nothing: values follow the dataset's Pixel
+            // Representation, reinterpreting the component's bits when the two disagree.
+            let precision = Int32(min(max(component.prec, 1), 31))
+            let codestreamSigned = component.sgnd != 0
+            for i in 0..<(width * height) {
+                var value = samples[i]
+                if pixel.signed && !codestreamSigned && value >= 1 << (precision - 1) {
+                    value -= 1 << precision
+                } else if !pixel.signed && codestreamSigned && value < 0 {
+                    value += 1 << precision
+                }
+                values[i * components + c] = value
+            }
         }
         var photometric = pixel.photometric
         if photometric == "YBR_ICT" || photometric == "YBR_RCT" { photometric = "RGB" }

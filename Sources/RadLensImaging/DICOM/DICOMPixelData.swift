@@ -89,6 +89,16 @@ extension DICOMFile {
             throw DecodeError(.badDimensions, path: path, reason: "DICOM: frame \(frame) requested but the file has \(pixel.frames) frame(s)")
         }
         guard let element = dataset[.pixelData] else { throw DecodeError(.corrupt, path: path, reason: "DICOM: no pixel data") }
+        let decoded = try decodeFrame(frame, element: element, pixel: pixel, limits: limits, jpeg: jpeg)
+        // Values are Int32: unsigned 32-bit samples above 2^31 - 1 cannot be represented.
+        if pixel.bitsStored == 32 && !pixel.signed && decoded.values.contains(where: { $0 < 0 }) {
+            throw DecodeError(.unsupported, path: path, reason: "DICOM: unsigned 32-bit samples above 2147483647 are not supported")
+        }
+        return decoded
+    }
+
+    private func decodeFrame(_ frame: Int, element: DICOMElement, pixel: DICOMPixelDescription,
+                             limits: DecodeLimits, jpeg: JPEGDecoder?) throws(DecodeError) -> DICOMFrame {
         if !transferSyntax.encapsulated {
             guard element.fragments == nil else {
                 throw DecodeError(.corrupt, path: path, reason: "DICOM: encapsulated pixel data in the native transfer syntax \(transferSyntax)")
@@ -103,7 +113,7 @@ extension DICOMFile {
         case DICOMTransferSyntax.rleLossless:
             return try DICOMRLE.decode(data, pixel: pixel, path: path)
         case DICOMTransferSyntax.jpegBaseline:
-            return try jpegFrame(data, pixel: pixel, limits: limits, decoder: jpeg ?? JPEGDecoder())
+            return try DICOMJPEG.decode(data, pixel: pixel, limits: limits, decoder: jpeg ?? JPEGDecoder(), path: path)
         case DICOMTransferSyntax.jpeg2000Lossless, DICOMTransferSyntax.jpeg2000:
             return try DICOMJPEG2000.decode(data, pixel: pixel, limits: limits, path: path)
         default:
@@ -212,19 +222,6 @@ extension DICOMFile {
         data.reserveCapacity(selected.reduce(0) { $0 + $1.count })
         for range in selected { data.append(contentsOf: bytes[range]) }
         return data
-    }
-
-    private func jpegFrame(_ data: [UInt8], pixel: DICOMPixelDescription, limits: DecodeLimits, decoder: JPEGDecoder) throws(DecodeError) -> DICOMFrame {
-        var image = Image()
-        try decoder.decode(data, path: path, scale: .full, limits: limits, into: &image)
-        guard image.width == pixel.columns, image.height == pixel.rows, image.channels == pixel.samplesPerPixel else {
-            throw DecodeError(.corrupt, path: path,
-                              reason: "DICOM: JPEG frame is \(image.width)x\(image.height)x\(image.channels), the dataset says \(pixel.columns)x\(pixel.rows)x\(pixel.samplesPerPixel)")
-        }
-        guard case .uint8(let samples) = image.pixels else { throw DecodeError(.corrupt, path: path, reason: "DICOM: JPEG frame is not 8-bit") }
-        return DICOMFrame(width: image.width, height: image.height, samplesPerPixel: image.channels,
-                          values: samples.map { Int32($0) },
-                          photometric: pixel.samplesPerPixel == 3 ? "RGB" : pixel.photometric)
     }
 }
 

@@ -247,8 +247,9 @@ extension DICOMFile {
                                     width: max(range.upperBound - range.lowerBound, 1e-9), function: "LINEAR_EXACT")
             }
             output = { s in
-                let y = saturatingInt(transform(modality(s)))
-                return inverted ? 255 - y : y
+                // Inverted, then truncated, as DCMTK's dcm2pnm does (the standard leaves rounding open).
+                let y = transform(modality(s))
+                return saturatingInt((inverted ? 255 - y : y).rounded(.down))
             }
         case .raw, .automatic:
             return raw(frame, pixel: pixel, source: source)

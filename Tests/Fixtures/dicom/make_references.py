@@ -54,6 +54,9 @@ FILES = [
     ("image_dfl.dcm", PYDICOM_TEST_FILES, 0),    # deflated explicit VR LE
     ("SC_rgb_jpeg_dcmtk.dcm", PYDICOM_TEST_FILES, 0),  # JPEG baseline, YBR_FULL_422
     ("SC_ybr_full_422_uncompressed.dcm", PYDICOM_TEST_FILES, 0),
+    ("SC_jpeg_no_color_transform.dcm", PYDICOM_TEST_FILES, 0),  # RGB JPEG without colour transform
+    ("SC_rgb_jpeg.dcm", PYDICOM_TEST_FILES, 0),  # the same kind, short APP14; declared explicit, written implicit
+    ("J2K_pixelrep_mismatch.dcm", PYDICOM_TEST_FILES, 0),  # signed dataset, unsigned J2K codestream
     ("SC_rgb_rle.dcm", PYDICOM_TEST_FILES, 0),
     ("SC_rgb_small_odd.dcm", PYDICOM_TEST_FILES, 0),
     ("SC_rgb_small_odd_big_endian.dcm", PYDICOM_TEST_FILES, 0),
