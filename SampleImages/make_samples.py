@@ -9,8 +9,11 @@
   as a department's export would be (1841x1955, baseline JPEG quality 92).
 - extremity-ap-cr.jpeg: RG3, an extremity AP radiograph: a radiograph, but not a chest.
 - photo-face.jpeg: OT-PAL-8-face, a palette-colour photograph: not a radiograph at all.
+- chest-pa-cr.dcm: chest-pa-cr.jpeg wrapped in DICOM (JPEG Baseline transfer syntax) by DCMTK's
+  img2dcm, as a PACS export would hold it; the pipeline must give it the same findings.
 """
 import os
+import subprocess
 
 import numpy as np
 import pydicom
@@ -44,6 +47,10 @@ def main():
 
     rg3 = pydicom.dcmread(os.path.join(STORE, "RG3_UNCR.dcm"))
     Image.fromarray(windowed(rg3, monochrome2(rg3))).save(os.path.join(HERE, "extremity-ap-cr.jpeg"), quality=90)
+
+    subprocess.run(["img2dcm", "-q", "-k", "Modality=CR", "-k", "BodyPartExamined=CHEST", "-k", "ViewPosition=PA",
+                    "-k", "PatientName=", "-k", "PatientID=SAMPLE",
+                    os.path.join(HERE, "chest-pa-cr.jpeg"), os.path.join(HERE, "chest-pa-cr.dcm")], check=True)
 
     face = pydicom.dcmread(os.path.join(STORE, "OT-PAL-8-face.dcm"), force=True)  # no preamble: a raw dataset
     face.file_meta = pydicom.dataset.FileMetaDataset()

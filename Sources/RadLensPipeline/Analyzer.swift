@@ -46,6 +46,9 @@ public final class Analyzer {
             input.format = image.source.format?.rawValue
             input.width = image.source.storedWidth
             input.height = image.source.storedHeight
+            if image.source.format == .dicom, let dicom = try? DICOMFile(bytes: bytes, path: path) {
+                input.study = Self.studyInfo(dicom.metadata)
+            }
             var report = AnalysisReport(status: .ok, input: input, model: modelInfo, findings: [], quality: AnalysisReport.Quality(),
                                         timingsMs: AnalysisReport.Timings(decode: result.timings.decodeMilliseconds,
                                                                           preprocess: result.timings.preprocessMilliseconds,
@@ -89,6 +92,13 @@ public final class Analyzer {
             report.report = nil
             return AnalysisOutcome(report: report, imagePNG: nil, heatmapPNG: nil)
         }
+    }
+
+    /// The report-safe DICOM attributes (never patient identifiers).
+    static func studyInfo(_ metadata: DICOMMetadata) -> AnalysisReport.StudyInfo {
+        AnalysisReport.StudyInfo(modality: metadata.modality, bodyPart: metadata.bodyPartExamined, viewPosition: metadata.viewPosition,
+                                 pixelSpacing: metadata.pixelSpacing, studyInstanceUID: metadata.studyInstanceUID,
+                                 seriesInstanceUID: metadata.seriesInstanceUID)
     }
 
     private func classActivationMap(_ result: Classification) -> ClassActivationMap? {

@@ -12,7 +12,8 @@ struct AnalyzeCommand: ParsableCommand {
             Decodes each image (PNG, JPEG; format recognised by content), preprocesses it exactly as \
             the model was trained, runs the model, and renders the findings, the calibrated \
             probability, the decision (positive / negative / indeterminate), quality flags and \
-            provenance. Without --output the reports go to standard output; with --output each \
+            provenance. Reports never carry patient identifiers: from DICOM only modality, body part, \
+            view, pixel spacing and study/series UIDs are used. Without --output the reports go to standard output; with --output each \
             input gets <name>.txt, .json, .fhir.json, .html and a heatmap PNG as requested.
 
             Examples:
@@ -38,9 +39,6 @@ struct AnalyzeCommand: ParsableCommand {
 
     @Option(help: "A Mustache template for the text report, replacing the model bundle's.", completion: .file(extensions: ["mustache"]))
     var template: String?
-
-    @Flag(help: "Include patient identifiers (from DICOM) in outputs. Off by default.")
-    var includePHI = false
 
     @OptionGroup var engine: EngineOptions
 

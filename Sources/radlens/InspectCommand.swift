@@ -6,19 +6,21 @@ import RadLensImaging
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show format, size, channels, bit depth and sample range of image files.",
+        abstract: "Show format, size, channels, bit depth and sample range of image files; the dataset of DICOM files.",
         discussion: """
-            The format is recognised from the file's content, not its extension. A file that cannot \
-            be decoded is reported with the reason; the others are still inspected, and the exit \
-            status is 1.
+            The format is recognised from the file's content, not its extension. For DICOM the dataset \
+            is listed like dcmdump, with patient identifiers masked unless --include-phi is given; \
+            --format json adds pixel statistics after the modality LUT. A file that cannot be decoded \
+            is reported with the reason; the others are still inspected, and the exit status is 1.
 
             Examples:
-              radlens inspect SampleImages/chest-pa.png
+              radlens inspect SampleImages/chest-pa-cr.png
               radlens inspect a.jpeg b.png --format json
+              radlens inspect study/IM00001 --format json
             """
     )
 
-    @Argument(help: "Image files (PNG or JPEG).", completion: .file())
+    @Argument(help: "Image files (PNG, JPEG or DICOM).", completion: .file())
     var files: [String]
 
     @Option(help: "Output format: text or json.")
@@ -27,14 +29,31 @@ struct InspectCommand: ParsableCommand {
     @Option(help: "Refuse images larger than this many megapixels.")
     var maxMegapixels: Int = 200
 
+    @Option(help: "DICOM frame to decode (0-based).")
+    var frame: Int = 0
+
+    @Flag(help: "Show patient identifiers in DICOM dumps (masked by default).")
+    var includePHI = false
+
     func run() throws {
-        let decoder = ImageDecoder(options: DecodeOptions(limits: DecodeLimits(maxPixels: maxMegapixels * 1_000_000)))
+        let limits = DecodeLimits(maxPixels: maxMegapixels * 1_000_000)
+        let decoder = ImageDecoder(options: DecodeOptions(limits: limits))
         var reports: [InspectReport] = []
         var image = Image()
         for path in files {
             do {
-                try decoder.decode(contentsOf: path, into: &image)
-                reports.append(InspectReport(image: image, path: path))
+                let bytes = try FileReader.read(path)
+                if try ImageDecoder.format(of: bytes, path: path) == .dicom {
+                    let dicom = try DICOMFile(bytes: bytes, path: path)
+                    image = try dicom.image(frame: frame, rendering: .automatic, limits: limits)
+                    var report = InspectReport(image: image, path: path)
+                    report.dicom = DICOMSection(metadata: dicom.metadata, statistics: try? dicom.statistics(frame: frame, limits: limits),
+                                                dataset: dicom.dump(includePHI: includePHI))
+                    reports.append(report)
+                } else {
+                    try decoder.decode(bytes, path: path, into: &image)
+                    reports.append(InspectReport(image: image, path: path))
+                }
             } catch {
                 reports.append(InspectReport(path: path, error: error))
                 if format == .text { printError("radlens: \(error)") }
@@ -42,12 +61,27 @@ struct InspectCommand: ParsableCommand {
         }
         switch format {
         case .text:
-            for report in reports where report.error == nil { print(report.text) }
+            for report in reports where report.error == nil {
+                print(report.text)
+                if let dicom = report.dicom {
+                    for element in dicom.dataset {
+                        print(String(repeating: "  ", count: element.depth + 1) + "\(element.tag) \(element.vr) [\(element.value)] # \(element.keyword)")
+                    }
+                }
+            }
         case .json:
             print(try JSONOutput.string(reports.count == 1 ? AnyEncodable(reports[0]) : AnyEncodable(reports)))
         }
         if reports.contains(where: { $0.error != nil }) { throw ExitCode(1) }
     }
+}
+
+/// DICOM details in `inspect` output.
+struct DICOMSection: Encodable {
+    var metadata: DICOMMetadata
+    /// Pixel statistics after the modality LUT.
+    var statistics: DICOMStatistics?
+    var dataset: [DICOMElementDescription]
 }
 
 /// What `inspect` reports for one file.
@@ -68,6 +102,7 @@ struct InspectReport: Encodable {
     var min: Int?
     var max: Int?
     var mean: Double?
+    var dicom: DICOMSection?
     var error: Failure?
 
     init(image: Image, path: String) {

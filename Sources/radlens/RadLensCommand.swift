@@ -17,6 +17,6 @@ struct RadLensCommand: ParsableCommand {
               radlens doctor                         CPU kernel level and threads
             """,
         version: RadLensVersion.description,
-        subcommands: [AnalyzeCommand.self, BatchCommand.self, MergeCommand.self, RegressCommand.self, InspectCommand.self, EvaluateCommand.self, ModelCommand.self, DoctorCommand.self]
+        subcommands: [AnalyzeCommand.self, BatchCommand.self, MergeCommand.self, RegressCommand.self, InspectCommand.self, ConvertCommand.self, EvaluateCommand.self, ModelCommand.self, DoctorCommand.self]
     )
 }
