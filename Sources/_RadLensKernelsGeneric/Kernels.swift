@@ -92,15 +92,16 @@ public enum Kernels: KernelSet {
             let lowX = xOffset >= 0 ? 0 : (-xOffset + g.strideX - 1) / g.strideX
             let highX = min(ow - 1, g.inputWidth - 1 - xOffset < 0 ? -1 : (g.inputWidth - 1 - xOffset) / g.strideX)
             let rowInPanel = (k - k0) * tileColumns
+            // Walk the columns in runs that stay in one output row and one panel, tracking the
+            // output position and panel incrementally (no divisions per run).
             var j = n0
             let end = n0 + nc
+            var oy = n0 / ow, ox = n0 - (n0 / ow) * ow
+            var panelBase = packed + rowInPanel, panelOffset = 0
+            let panelStride = kc * tileColumns
             while j < end {
-                let oy = j / ow
-                let ox = j - oy * ow
-                let panelOffset = (j - n0) % tileColumns
-                // A run: same output row, same panel.
                 let run = min(end - j, ow - ox, tileColumns - panelOffset)
-                let destination = packed + ((j - n0) / tileColumns) * kc * tileColumns + rowInPanel + panelOffset
+                let destination = panelBase + panelOffset
                 let iy = oy * g.strideY - g.padTop + ky * g.dilationY
                 if iy < 0 || iy >= g.inputHeight {
                     destination.update(repeating: 0, count: run)
@@ -110,16 +111,20 @@ public enum Kernels: KernelSet {
                     if first > lastX {
                         destination.update(repeating: 0, count: run)
                     } else {
-                        if first > ox { destination.update(repeating: 0, count: first - ox) }
+                        for i in 0..<(first - ox) { destination[i] = 0 }
                         if g.strideX == 1 {
                             copy(rowSource + first, to: destination + (first - ox), count: lastX - first + 1)
                         } else {
                             for x in first...lastX { destination[x - ox] = rowSource[x * g.strideX] }
                         }
-                        if lastX < ox + run - 1 { (destination + (lastX + 1 - ox)).update(repeating: 0, count: ox + run - 1 - lastX) }
+                        for i in (lastX + 1 - ox)..<run { destination[i] = 0 }
                     }
                 }
                 j += run
+                ox += run
+                if ox == ow { ox = 0; oy += 1 }
+                panelOffset += run
+                if panelOffset == tileColumns { panelOffset = 0; panelBase += panelStride }
             }
         }
     }
