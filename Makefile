@@ -10,7 +10,7 @@ TRAIN_VENV := .venv-train
 RADLENS := .build/release/radlens
 SAMPLE := SampleImages/chest-pa-cr.jpeg
 
-.PHONY: help demo test build deps test-venv train-venv asan fixtures samples clean
+.PHONY: help demo test build deps test-venv train-venv asan fixtures samples bench bench-engine bench-decode bench-pipeline train clean
 
 help:
 	@echo "make demo     install what is missing, build release, analyze a sample image"
@@ -18,6 +18,8 @@ help:
 	@echo "make asan     run the decoder tests under AddressSanitizer"
 	@echo "make fixtures regenerate Tests/Fixtures (synthetic PNG/JPEG and malformed corpus)"
 	@echo "make samples  regenerate SampleImages from the pydicom-data package"
+	@echo "make bench    engine vs ONNX Runtime, decode vs djpeg/Pillow, pipeline vs Python (Benchmarks/README.md)"
+	@echo "make train    train the shipped model (PyTorch, CPU, about an hour; Training/README.md)"
 
 ## Installs the Debian packages that are not there yet (apt-get, as root or with sudo).
 deps:
@@ -47,8 +49,10 @@ build: deps
 	swift build -c release --product radlens
 
 demo: build
-	@echo "== radlens inspect $(SAMPLE)"
-	$(RADLENS) inspect $(SAMPLE)
+	@echo "== radlens analyze $(SAMPLE)"
+	$(RADLENS) analyze $(SAMPLE)
+	@echo "== the same radiograph wrapped in DICOM, as JSON (first lines)"
+	$(RADLENS) analyze SampleImages/chest-pa-cr.dcm --format json | head -30
 
 test: deps test-venv
 	swift build --build-tests
@@ -60,6 +64,27 @@ asan: deps
 
 fixtures:
 	python3 Tests/Fixtures/make_fixtures.py
+
+bench: bench-engine bench-decode bench-pipeline
+
+bench-engine: deps test-venv
+	swift build -c release --product radlens
+	$(TEST_VENV)/bin/python Benchmarks/engine_bench.py
+
+bench-decode: deps test-venv
+	swift build -c release --product radlens-decode-bench
+	$(TEST_VENV)/bin/python Benchmarks/decode_bench.py
+
+bench-pipeline: deps test-venv
+	swift build -c release --product radlens
+	$(TEST_VENV)/bin/python Benchmarks/pipeline_bench.py
+
+## The full recipe of Training/README.md: three seeds, export, calibration, test figures.
+train: train-venv
+	for seed in 0 1 2; do RADLENS_THREADS=1 $(TRAIN_VENV)/bin/python Training/train.py --seed $$seed; done
+	$(TRAIN_VENV)/bin/python Training/export.py --latency
+	$(TRAIN_VENV)/bin/python Training/calibrate.py
+	$(TRAIN_VENV)/bin/python Training/evaluate.py
 
 samples: test-venv
 	$(TEST_VENV)/bin/python SampleImages/make_samples.py

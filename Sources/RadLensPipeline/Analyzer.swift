@@ -65,13 +65,12 @@ public final class Analyzer {
             var heatmapPNG: [UInt8]?
             var imagePNG: [UInt8]?
             var attention: AnalysisReport.Attention?
+            let cam = classActivationMap(result)
+            attention = cam?.attention()
             if heatmap {
                 let display = displayImage(image)
                 imagePNG = try? PNGEncoder(compressionLevel: 3).encode(display)
-                if let cam = classActivationMap(result) {
-                    attention = cam.attention()
-                    heatmapPNG = try? PNGEncoder(compressionLevel: 3).encode(cam.overlay(on: display))
-                }
+                heatmapPNG = cam.flatMap { try? PNGEncoder(compressionLevel: 3).encode($0.overlay(on: display)) }
             }
             let rule = manifest.decision
             report.findings = manifest.labels.map { label in

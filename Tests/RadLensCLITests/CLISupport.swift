@@ -35,6 +35,9 @@ func makeBatchInput(copies: Int = 3) throws -> URL {
             try FileManager.default.copyItem(at: TestPaths.fixture(source), to: folder.appendingPathComponent("\(copy)-\(name)"))
         }
     }
+    for site in ["site0", "site1"] {
+        try FileManager.default.createDirectory(at: root.appendingPathComponent(site), withIntermediateDirectories: true)
+    }
     try FileManager.default.copyItem(at: TestPaths.fixture("malformed/png-truncated-at-60.png"), to: root.appendingPathComponent("site0/broken.png"))
     try FileManager.default.copyItem(at: TestPaths.fixture("malformed/text-renamed.jpeg"), to: root.appendingPathComponent("site1/not-an-image.jpeg"))
     try Data("notes\n".utf8).write(to: root.appendingPathComponent("README.txt"))
