@@ -10,7 +10,7 @@ TRAIN_VENV := .venv-train
 RADLENS := .build/release/radlens
 SAMPLE := SampleImages/chest-pa-cr.jpeg
 
-.PHONY: help demo test build deps test-venv train-venv asan fixtures samples bench bench-engine bench-decode bench-pipeline train clean
+.PHONY: help demo test build deps test-venv train-venv asan fixtures samples bench bench-engine bench-decode bench-pipeline train report-screenshot clean
 
 help:
 	@echo "make demo     install what is missing, build release, analyze a sample image"
@@ -78,6 +78,11 @@ bench-decode: deps test-venv
 bench-pipeline: deps test-venv
 	swift build -c release --product radlens
 	$(TEST_VENV)/bin/python Benchmarks/pipeline_bench.py
+
+## The HTML report of a sample in headless Chromium (Debian chromium), saved as a screenshot.
+report-screenshot: build
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+	Tools/report_screenshot.sh
 
 ## The full recipe of Training/README.md: three seeds, export, calibration, test figures.
 train: train-venv

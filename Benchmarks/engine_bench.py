@@ -403,7 +403,7 @@ def main() -> None:
         print(f"\n{label}: {os.path.relpath(path, REPO)}, input {c}x{h}x{w}, "
               f"{flops / 1e9:.3f} GFLOP/image (" + ", ".join(f"{k} {v / 1e9:.3f}" for k, v in by_op.items())
               + f"; counted with {method})")
-        precisions = [None, "fast"] if shipped else [None]
+        precisions = [None]  # RadLens has no fast (Winograd/bf16) path yet: fp32 only
         for t in args.threads:
             for b in args.batches:
                 r = ort_bench(path, (b, c, h, w), t, min_time, warmup)

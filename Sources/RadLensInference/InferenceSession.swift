@@ -1,29 +1,19 @@
 import Foundation
 import RadLensKernels
 
-/// Numerical precision of inference.
-public enum Precision: String, Sendable, CaseIterable, Codable {
-    /// Plain float32 arithmetic, matching ONNX Runtime within 1e-4 on logits.
-    case fp32
-    /// Faster algorithms where they pay, checked against fp32 (currently the same as fp32).
-    case fast
-}
-
 /// How a session runs.
 public struct SessionOptions: Sendable, Equatable {
     /// Worker threads (including the caller). Default: the machine's active processors.
     public var threads: Int
-    public var precision: Precision
     /// The kernel level; default the fastest this CPU supports. Set to compare levels.
     public var kernelLevel: KernelLevel
     /// When false, inputs may differ from the declared spatial size (for networks that end in
     /// global pooling); rank and channels are still checked.
     public var enforcesDeclaredShape: Bool
 
-    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, precision: Precision = .fp32,
+    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                 kernelLevel: KernelLevel = .best, enforcesDeclaredShape: Bool = true) {
         self.threads = max(1, threads)
-        self.precision = precision
         self.kernelLevel = kernelLevel
         self.enforcesDeclaredShape = enforcesDeclaredShape
     }

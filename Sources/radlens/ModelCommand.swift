@@ -154,7 +154,7 @@ struct ModelBenchCommand: ParsableCommand {
             runs += 1
             elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         } while elapsed < seconds
-        let result = BenchResult(model: model, batch: batch, threads: engine.threads, precision: engine.precision.rawValue,
+        let result = BenchResult(model: model, batch: batch, threads: engine.threads, precision: "fp32",
                                  kernelLevel: session.kernelLevel.rawValue, inputShape: shape,
                                  imagesPerSecond: Double(runs * batch) / elapsed, gflops: Double(flops) * Double(runs) / elapsed / 1e9,
                                  flopsPerImage: flops / batch, millisecondsPerBatch: elapsed / Double(runs) * 1000, runs: runs)
@@ -187,16 +187,12 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Worker threads (default: all processors).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "fp32 (exact) or fast.")
-    var precision: Precision = .fp32
-
     @Option(help: "Kernel level: avx512, avx2 or generic (default: the best this CPU runs).")
     var kernels: KernelLevel = .best
 
     func sessionOptions(strictShape: Bool = true) -> SessionOptions {
-        SessionOptions(threads: threads, precision: precision, kernelLevel: kernels, enforcesDeclaredShape: strictShape)
+        SessionOptions(threads: threads, kernelLevel: kernels, enforcesDeclaredShape: strictShape)
     }
 }
 
-extension Precision: ExpressibleByArgument {}
 extension KernelLevel: ExpressibleByArgument {}

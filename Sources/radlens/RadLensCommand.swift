@@ -8,13 +8,13 @@ struct RadLensCommand: ParsableCommand {
         abstract: "Medical image analysis pipeline: decode, normalize, classify, report. Research use only, not for diagnostic use.",
         discussion: """
             Examples:
-              radlens analyze chest.jpeg               Findings, probability and decision for one radiograph
-              radlens analyze chest.jpeg --lang zh --format text,json,fhir,html --output reports/
-              radlens evaluate test/                   AUROC, accuracy, sensitivity, specificity on a labelled folder
-              radlens inspect chest.png              Format, size, bit depth and sample range of an image
-              radlens inspect scans/*.jpeg --format json
-              radlens model info model.onnx          What an ONNX model needs and whether RadLens runs it
-              radlens doctor                         CPU kernel level and threads
+              radlens analyze chest.jpeg                 report for one radiograph
+              radlens analyze chest.dcm --lang zh        the same in Chinese
+              radlens batch scans/ --output results/     a whole folder, resumable
+              radlens evaluate test/                     figures on a labelled folder
+              radlens inspect study.dcm                  what a file holds
+              radlens model info model.onnx              can RadLens run this model?
+              radlens doctor                             CPU kernel level in use
             """,
         version: RadLensVersion.description,
         subcommands: [AnalyzeCommand.self, BatchCommand.self, MergeCommand.self, RegressCommand.self, InspectCommand.self, ConvertCommand.self, EvaluateCommand.self, ModelCommand.self, DoctorCommand.self]
