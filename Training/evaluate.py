@@ -289,7 +289,7 @@ def write_manifest(a, cal, ood, net, cks, res):
                               f"p >= {cal['indeterminateHigh']}, no pneumonia if p < {cal['indeterminateLow']}, "
                               "indeterminate in between.")},
         "ood": {"method": "mahalanobis", "mean": [r8(v) for v in ood["mean"]],
-                "precision": [r8(v) for v in np.asarray(ood["precision"]).reshape(-1)],
+                "precisionFile": "ood-precision.npy",
                 "threshold": r8(float(ood["threshold"])),
                 "rule": ("distance = sqrt((f - mean)^T precision (f - mean)) on the `features` output; "
                          "precision = inverse of the training-split feature covariance (one shared, class-agnostic "
@@ -326,7 +326,10 @@ def write_manifest(a, cal, ood, net, cks, res):
     }
     # long float arrays go on one line each (the precision matrix alone has C*C entries)
     big = {}
-    for sect, key in (("ood", "mean"), ("ood", "precision"), ("cam", "weights")):
+    # The C x C precision matrix goes to a binary .npy beside the manifest: parsing 330k decimal
+    # floats from JSON cost RadLens more start-up time than the whole inference.
+    np.save(os.path.join(BUNDLE, "ood-precision.npy"), np.asarray(ood["precision"], dtype="<f4"))
+    for sect, key in (("ood", "mean"), ("cam", "weights")):
         tag = f"@@{sect}.{key}@@"
         big[tag] = json.dumps(manifest[sect][key], separators=(",", ":"))
         manifest[sect][key] = tag

@@ -11,6 +11,7 @@ public final class Classifier {
     let session: InferenceSession
     let preprocessor: Preprocessor
     let decoder: ImageDecoder
+    let outOfDistribution: Mahalanobis?
     private var image = Image()
     private var input: [Float]
 
@@ -29,6 +30,21 @@ public final class Classifier {
             throw AnalysisError(.model, "\(bundle.directory.path): manifest input \(spec.channels)x\(spec.height)x\(spec.width) does not match its preprocessing")
         }
         decoder = ImageDecoder(options: DecodeOptions(limits: limits, targetSize: preprocessor.decodeTargetSize))
+        if let ood = bundle.manifest.ood {
+            let path = bundle.directory.appendingPathComponent(ood.precisionFile).path
+            let precision: Tensor
+            do {
+                precision = try NumPyFile.read(contentsOf: path)
+            } catch {
+                throw AnalysisError(.model, "\(path): \(error.message)")
+            }
+            guard let model = Mahalanobis(mean: ood.mean, precision: precision.data, threshold: ood.threshold) else {
+                throw AnalysisError(.model, "\(path): shape \(precision.shape) does not match the \(ood.mean.count) OOD features")
+            }
+            outOfDistribution = model
+        } else {
+            outOfDistribution = nil
+        }
         input = [Float](repeating: 0, count: preprocessor.outputCount)
     }
 
@@ -78,10 +94,10 @@ public final class Classifier {
         let logit = logits.data[0]
         let probability = 1 / (1 + exp(-logit / manifest.calibration.temperature))
         let features = manifest.model.featuresOutput.flatMap { outputs[$0] }
-        let distance = manifest.ood.flatMap { ood in features.map { Mahalanobis.distance($0.data, ood) } }
+        let distance = outOfDistribution.flatMap { ood in features.map { ood.distance($0.data) } }
         return Classification(
             logit: logit, probability: probability, decision: Decision(probability: probability, rule: manifest.decision),
-            oodDistance: distance, isOutOfDistribution: distance.map { $0 > manifest.ood!.threshold } ?? false,
+            oodDistance: distance, isOutOfDistribution: distance.map { $0 > outOfDistribution!.threshold } ?? false,
             featureMap: manifest.model.featureMapOutput.flatMap { outputs[$0] },
             timings: StageTimings(preprocessMilliseconds: (preprocessed - start).milliseconds,
                                   inferenceMilliseconds: (inferred - preprocessed).milliseconds))

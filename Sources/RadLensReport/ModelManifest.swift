@@ -75,10 +75,8 @@ public struct ModelManifest: Sendable, Codable {
     public struct OutOfDistribution: Sendable, Codable {
         public var method: String
         public var mean: [Float]
-        /// The inverse covariance, row-major C x C.
-        public var precision: [Float]?
-        /// Lower-triangular L with precision = L Lᵀ, row-major C x C.
-        public var precisionCholesky: [Float]?
+        /// The inverse covariance (C x C, float32 little-endian .npy) in the bundle folder.
+        public var precisionFile: String
         public var threshold: Float
         public var rule: String?
     }
