@@ -280,9 +280,14 @@ final class ExecutionPlan: @unchecked Sendable {
                 let chunk = max(1, (planes + threadPool.threadCount - 1) / threadPool.threadCount)
                 threadPool.parallelFor((planes + chunk - 1) / chunk) { task, _ in
                     let start = task * chunk, count = min(chunk, planes - start)
-                    Pooling.pool(input + start * x[2] * x[3], output + start * y[2] * y[3], planes: count, height: x[2], width: x[3],
-                                 outputHeight: y[2], outputWidth: y[3], window: window, max: isMax,
-                                 countIncludePad: pool.countIncludePad)
+                    if isMax && window.dilationY == 1 && window.dilationX == 1 {
+                        Pooling.maxSeparable(input + start * x[2] * x[3], output + start * y[2] * y[3], planes: count, height: x[2],
+                                             width: x[3], outputHeight: y[2], outputWidth: y[3], window: window)
+                    } else {
+                        Pooling.pool(input + start * x[2] * x[3], output + start * y[2] * y[3], planes: count, height: x[2], width: x[3],
+                                     outputHeight: y[2], outputWidth: y[3], window: window, max: isMax,
+                                     countIncludePad: pool.countIncludePad)
+                    }
                 }
             }
         case .globalAveragePool:

@@ -4,6 +4,52 @@ enum Pooling {
         var kernelHeight, kernelWidth, strideY, strideX, padTop, padLeft, padBottom, padRight, dilationY, dilationX: Int
     }
 
+    /// Max pooling without dilation, separably: the max over the window's rows first (whole rows at
+    /// once, vectorised), then over its columns on that one row. Same result as `pool`, several
+    /// times faster on the 3x3 stride-2 stems of ResNets.
+    static func maxSeparable(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, planes: Int,
+                             height: Int, width: Int, outputHeight: Int, outputWidth: Int, window w: Window) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: width) { buffer in
+            let rowMax = buffer.baseAddress!
+            for plane in 0..<planes {
+                let source = input + plane * height * width
+                let destination = output + plane * outputHeight * outputWidth
+                for oy in 0..<outputHeight {
+                    let y0 = oy * w.strideY - w.padTop
+                    let first = max(y0, 0), last = min(y0 + w.kernelHeight, height)
+                    guard first < last else {
+                        (destination + oy * outputWidth).update(repeating: -.infinity, count: outputWidth)
+                        continue
+                    }
+                    rowMax.update(from: source + first * width, count: width)
+                    for y in (first + 1)..<max(first + 1, last) {
+                        let row = source + y * width
+                        var x = 0
+                        while x + 8 <= width {
+                            let a = UnsafeRawPointer(rowMax + x).loadUnaligned(as: SIMD8<Float>.self)
+                            let b = UnsafeRawPointer(row + x).loadUnaligned(as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(rowMax + x).storeBytes(of: a.replacing(with: b, where: a .< b), as: SIMD8<Float>.self)
+                            x += 8
+                        }
+                        while x < width {
+                            rowMax[x] = Swift.max(rowMax[x], row[x])
+                            x += 1
+                        }
+                    }
+                    let out = destination + oy * outputWidth
+                    for ox in 0..<outputWidth {
+                        let x0 = ox * w.strideX - w.padLeft
+                        var best = -Float.infinity
+                        for x in Swift.max(x0, 0)..<Swift.max(Swift.max(x0, 0), Swift.min(x0 + w.kernelWidth, width)) {
+                            best = Swift.max(best, rowMax[x])
+                        }
+                        out[ox] = best
+                    }
+                }
+            }
+        }
+    }
+
     /// Pools every [H, W] plane of `planes` planes.
     static func pool(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, planes: Int,
                      height: Int, width: Int, outputHeight: Int, outputWidth: Int, window w: Window,
