@@ -1,0 +1,49 @@
+import Foundation
+import RadLensTestSupport
+import Testing
+
+/// DICOM through the whole pipeline: the same findings as the image it wraps, and no patient
+/// identifiers in any output.
+@Suite struct DICOMPipelineTests {
+    static let planted = TestPaths.fixture("dicom/phi/planted.dcm").path
+
+    @Test func dicomWrappedChestGivesTheSameFindingsAsItsJPEG() throws {
+        func finding(_ name: String) throws -> [String: Any] {
+            let path = TestPaths.repository.appendingPathComponent("SampleImages/\(name)").path
+            let result = try radlens(["analyze", path, "--model", shippedModel, "--format", "json"])
+            let json = try JSONSerialization.jsonObject(with: result.stdout) as! [String: Any]
+            var summary = (json["findings"] as! [[String: Any]])[0]
+            summary["flags"] = (json["quality"] as! [String: Any])["flags"]
+            return summary
+        }
+        let jpeg = try finding("chest-pa-cr.jpeg"), dicom = try finding("chest-pa-cr.dcm")
+        #expect(jpeg["decision"] as? String == dicom["decision"] as? String)
+        #expect(jpeg["flags"] as? [String] == dicom["flags"] as? [String])
+        // The JPEG path decodes at a reduced DCT scale, the DICOM path at full size: close, not equal.
+        #expect(abs((jpeg["probability"] as! Double) - (dicom["probability"] as! Double)) < 0.02)
+    }
+
+    @Test func plantedIdentifiersAppearInNoOutput() throws {
+        let identifiers = ["PHI^PLANTED", "PHI-ID-12345", "19010101", "PHI-ADDRESS", "PHI-OTHER-777", "PHI-ACC-999",
+                           "PHI-INSTITUTION", "PHI^REFERRER", "PHI^OPERATOR", "PHI-STATION", "PHI-SERIAL-42", "PHI^NESTED", "PHI-PRIVATE"]
+        let output = try TestPaths.temporaryDirectory("phi")
+        let analyze = try radlens(["analyze", Self.planted, "--model", shippedModel, "--format", "text,json,fhir,html", "--output", output.path])
+        let batchInput = try TestPaths.temporaryDirectory("phi-input")
+        try FileManager.default.copyItem(atPath: Self.planted, toPath: batchInput.appendingPathComponent("IM00001").path)
+        let batch = try radlens(["batch", batchInput.path, "--output", output.appendingPathComponent("batch").path, "--model", shippedModel,
+                                 "--format", "json,text,fhir,html", "--log-format", "json"])
+        let inspectText = try radlens(["inspect", Self.planted])
+        let inspectJSON = try radlens(["inspect", Self.planted, "--format", "json"])
+        var texts = [analyze.stdoutText, analyze.stderr, batch.stdoutText, batch.stderr, inspectText.stdoutText, inspectJSON.stdoutText]
+        for file in FileManager.default.enumerator(atPath: output.path)!.compactMap({ $0 as? String }) {
+            if let text = try? String(contentsOf: output.appendingPathComponent(file), encoding: .utf8) { texts.append(text) }
+        }
+        #expect(texts.count >= 12, "every format was written: \(texts.count)")
+        for identifier in identifiers {
+            #expect(!texts.contains { $0.contains(identifier) }, "\(identifier) leaked into an output")
+        }
+        // With --include-phi, inspect shows them: the test would notice if nothing was planted.
+        let revealed = try radlens(["inspect", Self.planted, "--include-phi"]).stdoutText
+        #expect(revealed.contains("PHI^PLANTED") && revealed.contains("PHI-ID-12345"))
+    }
+}
