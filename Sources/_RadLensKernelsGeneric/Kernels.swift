@@ -104,12 +104,12 @@ public enum Kernels: KernelSet {
                 let destination = panelBase + panelOffset
                 let iy = oy * g.strideY - g.padTop + ky * g.dilationY
                 if iy < 0 || iy >= g.inputHeight {
-                    destination.update(repeating: 0, count: run)
+                    zero(destination, count: run)
                 } else {
                     let rowSource = source + iy * g.inputWidth + xOffset
                     let first = max(ox, lowX), lastX = min(ox + run - 1, highX)
                     if first > lastX {
-                        destination.update(repeating: 0, count: run)
+                        zero(destination, count: run)
                     } else {
                         for i in 0..<(first - ox) { destination[i] = 0 }
                         if g.strideX == 1 {
@@ -138,8 +138,33 @@ public enum Kernels: KernelSet {
             storeVector(load(source + i), destination + i)
             i += w
         }
+        // Small feature maps give runs of 8 or 4: copy those as short vectors too.
+        if i + 8 <= count {
+            UnsafeMutableRawPointer(destination + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self),
+                                                               as: SIMD8<Float>.self)
+            i += 8
+        }
+        if i + 4 <= count {
+            UnsafeMutableRawPointer(destination + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: SIMD4<Float>.self),
+                                                               as: SIMD4<Float>.self)
+            i += 4
+        }
         while i < count {
             destination[i] = source[i]
+            i += 1
+        }
+    }
+
+    /// Zero-fills a short run inline (memset's call does not pay for a few floats).
+    @inline(__always)
+    static func zero(_ destination: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + Vector.scalarCount <= count {
+            storeVector(Vector(), destination + i)
+            i += Vector.scalarCount
+        }
+        while i < count {
+            destination[i] = 0
             i += 1
         }
     }
