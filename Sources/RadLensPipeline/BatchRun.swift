@@ -148,8 +148,11 @@ public enum BatchRun {
     /// Rebuilds results.jsonl and summary.csv from the per-input results, in input order.
     static func writeRunFiles(paths: [String], options: BatchOptions) throws(AnalysisError) -> BatchCounts {
         let output = URL(fileURLWithPath: options.output)
+        let resultsPath = output.appendingPathComponent(resultsFile).path, summaryPath = output.appendingPathComponent(summaryFile).path
         var lines = RunFileWriter()
         var summary = RunFileWriter()
+        try lines.open(for: resultsPath)
+        try summary.open(for: summaryPath)
         summary.append("path,status,label,probability,decision,error\n")
         var counts = BatchCounts()
         let compact = JSONEncoder()
@@ -165,8 +168,8 @@ public enum BatchRun {
             if report.status == .error { counts.failed += 1 }
             summary.append(SummaryCSV.row(report) + "\n")
         }
-        try lines.commit(to: output.appendingPathComponent(resultsFile).path)
-        try summary.commit(to: output.appendingPathComponent(summaryFile).path)
+        try lines.commit(to: resultsPath)
+        try summary.commit(to: summaryPath)
         return counts
     }
 
@@ -188,7 +191,8 @@ public enum BatchRun {
     }
 }
 
-/// A run-level file built in a temporary file and renamed into place when complete.
+/// A run-level file streamed into a temporary file beside its target and renamed into place
+/// when complete: memory stays flat however many results it holds.
 struct RunFileWriter {
     private var buffer = Data()
     private var handle: FileHandle?
@@ -200,26 +204,28 @@ struct RunFileWriter {
     }
 
     private mutating func flush() {
-        if handle == nil {
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("radlens-\(UUID().uuidString).tmp").path
-            FileManager.default.createFile(atPath: path, contents: nil)
-            temporaryPath = path
-            handle = FileHandle(forWritingAtPath: path)
-        }
         handle?.write(buffer)
         buffer.removeAll(keepingCapacity: true)
     }
 
-    mutating func commit(to path: String) throws(AnalysisError) {
-        if handle == nil {
-            try AtomicFile.write(buffer, to: path)
-            return
+    /// Opens the temporary file next to `path` (before the first append).
+    mutating func open(for path: String) throws(AnalysisError) {
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp").path
+        guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary) else {
+            throw AnalysisError(.io, "\(path): cannot write")
         }
+        self.handle = handle
+        temporaryPath = temporary
+    }
+
+    mutating func commit(to path: String) throws(AnalysisError) {
         flush()
         try? handle?.close()
-        let data = FileManager.default.contents(atPath: temporaryPath!) ?? Data()
-        try? FileManager.default.removeItem(atPath: temporaryPath!)
-        try AtomicFile.write(data, to: path)
+        guard let temporaryPath, rename(temporaryPath, path) == 0 else {
+            throw AnalysisError(.io, "\(path): cannot write (\(String(cString: strerror(errno))))")
+        }
     }
 }
 

@@ -164,7 +164,6 @@ final class ExecutionPlan: @unchecked Sendable {
     private func allocate(graph: OptimizedGraph, weights: PreparedWeights) throws(InferenceError) {
         var owner: [String: Int] = [:]  // value -> buffer id
         var sizes: [Int] = []
-        var lastUse: [Int: Int] = [:]
         var pinned = Set<Int>()
         func newBuffer(_ count: Int) -> Int {
             sizes.append(count)
@@ -174,9 +173,8 @@ final class ExecutionPlan: @unchecked Sendable {
             owner[name] = newBuffer(shape.reduce(1, *))
             pinned.insert(owner[name]!)
         }
-        // First pass: which buffer each layer's output lives in (aliases share), and last uses.
+        // Which buffer each layer's output lives in (aliases share one).
         var free: [Int] = []
-        var assignment: [(layer: Int, buffer: Int)] = []
         let outputs = Set(graph.outputSources)
         // Last layer index reading each value.
         var reads: [String: Int] = [:]
@@ -197,7 +195,6 @@ final class ExecutionPlan: @unchecked Sendable {
             }
             owner[layer.output] = buffer
             valuesInBuffer[buffer, default: []].append(layer.output)
-            assignment.append((index, buffer))
             if outputs.contains(layer.output) { pinned.insert(buffer) }
             // Release buffers none of whose values is read after this layer.
             for input in Set(layer.inputs) {
@@ -205,12 +202,10 @@ final class ExecutionPlan: @unchecked Sendable {
                 let stillRead = valuesInBuffer[b, default: []].contains { (reads[$0] ?? -1) > index }
                 if !stillRead && !free.contains(b) { free.append(b) }
             }
-            lastUse[buffer] = index
         }
         let storage = sizes.map { arena.allocate($0) }
         for (name, buffer) in owner { pointers[name] = storage[buffer] }
         for (name, pointer) in weights.constants { pointers[name] = UnsafeMutablePointer(mutating: pointer) }
-        _ = assignment
     }
 
     // MARK: - Steps
