@@ -3,27 +3,32 @@ import Synchronization
 
 /// A fixed pool of worker threads that run `parallelFor` loops; the calling thread works too.
 ///
-/// Threads are created once and sleep on a condition variable between loops, so an inference
-/// pays no thread start-up. Not reentrant: one loop at a time.
+/// Threads are created once. Between loops a worker spins briefly on an atomic generation
+/// counter before sleeping on a condition variable: consecutive layers of one inference follow
+/// each other within microseconds, and a condition-variable wake-up per layer would cost more
+/// than a small layer's work. Not reentrant: one loop at a time.
 final class ThreadPool: @unchecked Sendable {
     /// Workers including the caller.
     let threadCount: Int
     private var mutex = pthread_mutex_t()
     private var wake = pthread_cond_t()
-    private var done = pthread_cond_t()
     private var generation = 0
     private var shuttingDown = false
     private var job: ((Int, Int) -> Void)?
     private var taskCount = 0
     private let nextTask = Atomic<Int>(0)
-    private var activeWorkers = 0
+    /// The generation last published, readable without the mutex.
+    private let published = Atomic<Int>(0)
+    /// Workers still running the current loop.
+    private let pending = Atomic<Int>(0)
     private var workers: [pthread_t] = []
+    /// Polls of `published` before a worker goes to sleep (tens of microseconds).
+    private static let spinLimit = 20_000
 
     init(threads: Int) {
         threadCount = max(1, threads)
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&wake, nil)
-        pthread_cond_init(&done, nil)
         for worker in 1..<threadCount {
             let context = Unmanaged.passRetained(WorkerContext(pool: self, index: worker)).toOpaque()
             var thread = pthread_t()
@@ -39,11 +44,12 @@ final class ThreadPool: @unchecked Sendable {
     deinit {
         pthread_mutex_lock(&mutex)
         shuttingDown = true
+        generation += 1
+        published.store(generation, ordering: .releasing)
         pthread_cond_broadcast(&wake)
         pthread_mutex_unlock(&mutex)
         for thread in workers { pthread_join(thread, nil) }
         pthread_cond_destroy(&wake)
-        pthread_cond_destroy(&done)
         pthread_mutex_destroy(&mutex)
     }
 
@@ -60,16 +66,30 @@ final class ThreadPool: @unchecked Sendable {
             job = escaping
             taskCount = count
             nextTask.store(0, ordering: .relaxed)
-            activeWorkers = threadCount - 1
+            pending.store(threadCount - 1, ordering: .relaxed)
             generation += 1
+            published.store(generation, ordering: .releasing)
             pthread_cond_broadcast(&wake)
             pthread_mutex_unlock(&mutex)
             runTasks(escaping, count: count, worker: 0)
+            // The caller's share is done; the others finish within a task's time.
+            var spins = 0
+            while pending.load(ordering: .acquiring) > 0 {
+                spins += 1
+                if spins > Self.spinLimit { sched_yield() }
+            }
             pthread_mutex_lock(&mutex)
-            while activeWorkers > 0 { pthread_cond_wait(&done, &mutex) }
             job = nil
             pthread_mutex_unlock(&mutex)
         }
+    }
+
+    /// Takes the published job (the mutex is held on entry and released here) and runs its tasks.
+    @inline(never)
+    private func runCurrentJob(worker: Int) {
+        let body = job!, count = taskCount
+        pthread_mutex_unlock(&mutex)
+        runTasks(body, count: count, worker: worker)
     }
 
     private func runTasks(_ body: (Int, Int) -> Void, count: Int, worker: Int) {
@@ -82,19 +102,20 @@ final class ThreadPool: @unchecked Sendable {
 
     private func workerLoop(index: Int) {
         var seen = 0
-        pthread_mutex_lock(&mutex)
         while true {
-            while generation == seen && !shuttingDown { pthread_cond_wait(&wake, &mutex) }
-            if shuttingDown { break }
-            seen = generation
-            let body = job!, count = taskCount
-            pthread_mutex_unlock(&mutex)
-            runTasks(body, count: count, worker: index)
+            var spins = 0
+            while published.load(ordering: .acquiring) == seen && spins < Self.spinLimit { spins += 1 }
             pthread_mutex_lock(&mutex)
-            activeWorkers -= 1
-            if activeWorkers == 0 { pthread_cond_signal(&done) }
+            while generation == seen && !shuttingDown { pthread_cond_wait(&wake, &mutex) }
+            if shuttingDown {
+                pthread_mutex_unlock(&mutex)
+                return
+            }
+            seen = generation
+            runCurrentJob(worker: index)
+            // The job's closure is released by now: the caller may leave withoutActuallyEscaping.
+            pending.subtract(1, ordering: .releasing)
         }
-        pthread_mutex_unlock(&mutex)
     }
 }
 
