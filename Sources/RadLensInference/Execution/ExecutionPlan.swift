@@ -358,7 +358,38 @@ final class ExecutionPlan: @unchecked Sendable {
         let columnsPerChunk = (columnTiles + columnChunks - 1) / columnChunks * tileColumns
         let rowsPerChunk = (rowTiles + rowChunks - 1) / rowChunks * tileRows
         let tasksPerGroup = columnChunks * rowChunks
+        // A padded convolution reads a zero-bordered copy of its input, made once per run: im2col
+        // packing then copies whole runs with no border checks (borders are written once, at plan time).
+        let padTop = yAxis.padBegin, padLeft = xAxis.padBegin
+        let paddedHeight = x[2] + padTop + yAxis.padEnd, paddedWidth = x[3] + padLeft + xAxis.padEnd
+        let usesPaddedCopy = padTop + padLeft + yAxis.padEnd + xAxis.padEnd > 0
+        var gemmGeometry = geometry
+        var source = input
+        var sourceImage = inputImage
+        var copyPadded: ((ThreadPool) -> Void)?
+        if usesPaddedCopy {
+            let padded = arena.allocate(batch * x[1] * paddedHeight * paddedWidth)
+            let planes = batch * x[1], height = x[2], width = x[3]
+            copyPadded = { pool in
+                let chunk = max(1, (planes + 2 * pool.threadCount - 1) / (2 * pool.threadCount))
+                pool.parallelFor((planes + chunk - 1) / chunk) { task, _ in
+                    for plane in (task * chunk)..<min(planes, (task + 1) * chunk) {
+                        let from = input + plane * height * width
+                        let to = padded + plane * paddedHeight * paddedWidth + padTop * paddedWidth + padLeft
+                        for row in 0..<height { (to + row * paddedWidth).update(from: from + row * width, count: width) }
+                    }
+                }
+            }
+            gemmGeometry.inputHeight = paddedHeight
+            gemmGeometry.inputWidth = paddedWidth
+            gemmGeometry.padTop = 0
+            gemmGeometry.padLeft = 0
+            source = UnsafePointer(padded)
+            sourceImage = x[1] * paddedHeight * paddedWidth
+        }
+        let planeSize = gemmGeometry.inputHeight * gemmGeometry.inputWidth
         return { pool in
+            copyPadded?(pool)
             pool.parallelFor(batch * groups * tasksPerGroup) { task, worker in
                 let unit = task / tasksPerGroup, part = task % tasksPerGroup
                 let image = unit / groups, group = unit % groups
@@ -366,13 +397,13 @@ final class ExecutionPlan: @unchecked Sendable {
                 let outputOffset = image * outputImage + group * rowsPerGroup * pixels
                 let operands = ConvOperands(
                     packedWeights: prepared.weights[group],
-                    input: input + image * inputImage + group * conv.channelsPerGroup * x[2] * x[3],
+                    input: source + image * sourceImage + group * conv.channelsPerGroup * planeSize,
                     output: output + outputOffset, bias: prepared.bias + group * rowsPerGroup,
                     residual: residual.map { $0 + outputOffset }, activation: activation)
                 let columnStart = columnPart * columnsPerChunk
                 let rowStart = rowPart * rowsPerChunk
                 guard columnStart < pixels, rowStart < rowsPerGroup else { return }
-                kernels.convolve(geometry, operands, columnStart: columnStart, columnEnd: min(pixels, columnStart + columnsPerChunk),
+                kernels.convolve(gemmGeometry, operands, columnStart: columnStart, columnEnd: min(pixels, columnStart + columnsPerChunk),
                                  rowStart: rowStart, rowEnd: min(rowsPerGroup, rowStart + rowsPerChunk),
                                  scratch: scratch + worker * scratchCount)
             }
