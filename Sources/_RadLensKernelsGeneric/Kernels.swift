@@ -99,6 +99,21 @@ public enum Kernels: KernelSet {
             var oy = n0 / ow, ox = n0 - (n0 / ow) * ow
             var panelBase = packed + rowInPanel, panelOffset = 0
             let panelStride = kc * tileColumns
+            // Unpadded stride-1 input (the engine pads into a copy first): every run is a plain copy.
+            if g.padTop == 0 && g.padLeft == 0 && g.strideX == 1 {
+                let rowStep = g.strideY * g.inputWidth
+                var rowSource = source + (oy * g.strideY + ky * g.dilationY) * g.inputWidth + xOffset
+                while j < end {
+                    let run = min(end - j, ow - ox, tileColumns - panelOffset)
+                    copy(rowSource + ox, to: panelBase + panelOffset, count: run)
+                    j += run
+                    ox += run
+                    if ox == ow { ox = 0; rowSource += rowStep }
+                    panelOffset += run
+                    if panelOffset == tileColumns { panelOffset = 0; panelBase += panelStride }
+                }
+                continue
+            }
             while j < end {
                 let run = min(end - j, ow - ox, tileColumns - panelOffset)
                 let destination = panelBase + panelOffset
