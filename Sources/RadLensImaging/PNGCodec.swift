@@ -8,13 +8,6 @@ import _RadLensPNGShim
 public struct PNGDecoder: Sendable {
     public init() {}
 
-    /// Reads the header only: dimensions and bit depth without decoding pixels.
-    public func header(of data: [UInt8], path: String? = nil) throws(DecodeError) -> ImageSource {
-        let info = try readInfo(data, path: path)
-        return ImageSource(path: path, format: .png, storedWidth: Int(info.width),
-                           storedHeight: Int(info.height), storedBitDepth: Int(info.stored_bit_depth))
-    }
-
     /// Decodes `data` into `image`, reusing `image`'s pixel storage.
     public func decode(_ data: [UInt8], path: String? = nil, limits: DecodeLimits = DecodeLimits(),
                        into image: inout Image) throws(DecodeError) {

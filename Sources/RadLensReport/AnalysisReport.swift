@@ -118,12 +118,9 @@ public struct AnalysisReport: Sendable, Codable, Equatable {
         public var zone: String
         /// left, right or both halves of the image (image left, not patient left).
         public var side: String
-        /// The heatmap overlay PNG, when written to a file.
-        public var heatmapPath: String?
-        public init(zone: String, side: String, heatmapPath: String? = nil) {
+        public init(zone: String, side: String) {
             self.zone = zone
             self.side = side
-            self.heatmapPath = heatmapPath
         }
     }
 

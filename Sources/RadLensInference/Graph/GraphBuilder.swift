@@ -10,9 +10,6 @@ struct OptimizedGraph: Sendable {
     /// Graph outputs, renamed through aliases to the values that hold them.
     var outputs: [TensorInfo]
     var outputSources: [String]
-    /// Operator types as they appear in the file, with counts.
-    var operatorCounts: [String: Int]
-    var parameterCount: Int
 }
 
 /// Turns a `ModelDefinition` into an `OptimizedGraph`, validating every node.
@@ -150,7 +147,6 @@ private struct Lowering {
     var constants: [String: Constant]
     var layers: [Layer] = []
     var aliases: [String: String] = [:]
-    var operatorCounts: [String: Int] = [:]
 
     init(model: ModelDefinition) {
         self.model = model
@@ -165,13 +161,8 @@ private struct Lowering {
         for (name, constant) in constants where used.contains(name) {
             if case .float(let tensor) = constant { floats[name] = tensor }
         }
-        let parameters = model.constants.values.reduce(0) { total, constant in
-            if case .float(let tensor) = constant { return total + tensor.count }
-            return total
-        }
         return OptimizedGraph(layers: layers, constants: floats, inputs: model.inputs, outputs: model.outputs,
-                              outputSources: model.outputs.map { resolve($0.name) },
-                              operatorCounts: operatorCounts, parameterCount: parameters)
+                              outputSources: model.outputs.map { resolve($0.name) })
     }
 
     func floatConstant(_ name: String?, _ node: Node, _ what: String) throws(InferenceError) -> Tensor {
@@ -205,7 +196,6 @@ private struct Lowering {
     }
 
     mutating func lower(_ node: Node) throws(InferenceError) {
-        operatorCounts[node.opType, default: 0] += 1
         let opset = model.opset
         switch node.opType {
         case "Identity", "Dropout":
