@@ -4,6 +4,11 @@ import PackageDescription
 /// Numerical code is optimised even in debug builds, so tests on real networks stay fast.
 let optimized: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
+/// The microkernels: unchecked, so index arithmetic in the register tiles compiles to plain
+/// address arithmetic (overflow and bounds traps would spill the accumulators). Their callers
+/// check every shape at plan time, and parity tests against ONNX Runtime cover every level.
+let kernelOptimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"])]
+
 /// Code generation for one x86-64 level (AVX2+FMA: haswell; AVX-512: skylake-avx512).
 func targetCPU(_ cpu: String) -> [SwiftSetting] {
     [.unsafeFlags(["-Xcc", "-march=\(cpu)", "-Xfrontend", "-target-cpu", "-Xfrontend", cpu])]
@@ -51,11 +56,11 @@ let package = Package(
         // AVX-512 targets symlink the generic target's Kernels.swift); cpuid picks one at run time.
         .target(name: "RadLensKernels", swiftSettings: optimized),
         .target(name: "_RadLensCPU"),
-        .target(name: "_RadLensKernelsGeneric", dependencies: ["RadLensKernels"], swiftSettings: optimized),
+        .target(name: "_RadLensKernelsGeneric", dependencies: ["RadLensKernels"], swiftSettings: kernelOptimized),
         .target(name: "_RadLensKernelsAVX2", dependencies: ["RadLensKernels"],
-                swiftSettings: optimized + targetCPU("haswell")),
+                swiftSettings: kernelOptimized + targetCPU("haswell")),
         .target(name: "_RadLensKernelsAVX512", dependencies: ["RadLensKernels"],
-                swiftSettings: optimized + targetCPU("skylake-avx512")),
+                swiftSettings: kernelOptimized + targetCPU("skylake-avx512")),
         .target(
             name: "RadLensInference",
             dependencies: [

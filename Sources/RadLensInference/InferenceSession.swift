@@ -84,7 +84,8 @@ public final class InferenceSession {
         }
         plan.run(pool: pool)
         var results: [String: Tensor] = [:]
-        for (info, source) in zip(outputs, graph.outputSources) {
+        for (index, info) in outputs.enumerated() {
+            let source = plan.outputSource(index)
             let shape = plan.shapes[source]!
             let pointer = plan.pointers[source]!
             results[info.name] = Tensor(shape: shape, data: Array(UnsafeBufferPointer(start: pointer, count: shape.reduce(1, *))))

@@ -22,10 +22,24 @@ public protocol KernelSet: Sendable {
     static func convolve(_ geometry: ConvGeometry, _ operands: ConvOperands, columnStart: Int, columnEnd: Int,
                          rowStart: Int, rowEnd: Int, scratch: UnsafeMutablePointer<Float>)
 
-    /// Depthwise convolution (one filter per channel) for channels [channelStart, channelEnd).
-    /// `weights` is [C, kh, kw]; output channel c reads input channel c.
-    static func depthwise(_ geometry: ConvGeometry, weights: UnsafePointer<Float>, _ operands: ConvOperands,
-                          channelStart: Int, channelEnd: Int)
+    /// Channels per block of the blocked (NCHWc) layout: one vector's lanes.
+    static var blockChannels: Int { get }
+    /// Output channel blocks per direct-convolution register tile; task splits over blocks
+    /// must start at multiples of it.
+    static var directTileBlocks: Int { get }
+    /// Floats needed to hold a direct convolution's weights for `outputChannels` outputs and
+    /// `depth` = taps x channels per tap.
+    static func packedDirectWeightCount(outputChannels: Int, depth: Int) -> Int
+    /// Packs weights [M][C][taps] for `directConvolve`. With `blockedInput` the reduction runs
+    /// over (channel block, tap, channel in block), otherwise over (channel, tap).
+    static func packDirectWeights(_ weights: UnsafePointer<Float>, outputChannels: Int, inputChannels: Int, taps: Int,
+                                  blockedInput: Bool, into packed: UnsafeMutablePointer<Float>)
+    /// Direct convolution of output channel blocks [blockStart, blockEnd) and output rows
+    /// [rowStart, rowEnd) of one image on the blocked layout.
+    static func directConvolve(_ operands: DirectConvOperands, blockStart: Int, blockEnd: Int, rowStart: Int, rowEnd: Int)
+    /// Depthwise convolution on the blocked layout for channel blocks [blockStart, blockEnd):
+    /// `operands.weights` is [Cb][taps][B], `tapOffsets` are within one block.
+    static func depthwiseBlocked(_ operands: DirectConvOperands, blockStart: Int, blockEnd: Int)
 
     /// y[j] = act(dot(x, w[j]) + bias[j]) for j in [start, end): a fully connected layer on one row.
     static func dense(_ x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,

@@ -98,3 +98,58 @@ public struct ConvOperands: @unchecked Sendable {
         self.activation = activation
     }
 }
+
+/// Operands of a direct convolution on the blocked (NCHWc) layout, for one image: channels
+/// are stored in blocks of one vector ([C/B][H][W][B]), so a register tile is `F` vectors of
+/// output channels x `N` output pixels, each input value is broadcast once per tile and no
+/// im2col matrix is ever packed.
+public struct DirectConvOperands: @unchecked Sendable {
+    /// The zero-padded input at output pixel (0, 0): blocked [Cb][Hp][Wp][B] or, for a first
+    /// layer on a plain image, [C][Hp][Wp].
+    public var input: UnsafePointer<Float>
+    /// Floats between input rows.
+    public var inputRowStride: Int
+    /// Floats between the inputs of neighbouring output pixels (stride x channels per pixel).
+    public var inputPixelStride: Int
+    /// Floats between input channel blocks (depthwise only: direct taps include the block).
+    public var inputBlockStride: Int
+    public var strideY: Int
+    /// Per tap, the offset in floats of its input from the output pixel's (channel block or
+    /// channel, ky, kx); the weights follow the same order.
+    public var tapOffsets: UnsafePointer<Int>
+    public var tapCount: Int
+    /// Consecutive input channels read at each tap: B for a blocked input, 1 for a plain one.
+    public var channelsPerTap: Int
+    /// Weights packed by `packDirectWeights` (or [Cb][taps][B] for depthwise).
+    public var weights: UnsafePointer<Float>
+    public var outputHeight: Int
+    public var outputWidth: Int
+    /// Blocked output [Mb][OH][OW][B].
+    public var output: UnsafeMutablePointer<Float>
+    /// Mb x B biases (zero in the padding lanes).
+    public var bias: UnsafePointer<Float>
+    /// Added before the activation; blocked like the output; or nil.
+    public var residual: UnsafePointer<Float>?
+    public var activation: Activation
+
+    public init(input: UnsafePointer<Float>, inputRowStride: Int, inputPixelStride: Int, inputBlockStride: Int, strideY: Int,
+                tapOffsets: UnsafePointer<Int>, tapCount: Int, channelsPerTap: Int, weights: UnsafePointer<Float>,
+                outputHeight: Int, outputWidth: Int, output: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>,
+                residual: UnsafePointer<Float>?, activation: Activation) {
+        self.input = input
+        self.inputRowStride = inputRowStride
+        self.inputPixelStride = inputPixelStride
+        self.inputBlockStride = inputBlockStride
+        self.strideY = strideY
+        self.tapOffsets = tapOffsets
+        self.tapCount = tapCount
+        self.channelsPerTap = channelsPerTap
+        self.weights = weights
+        self.outputHeight = outputHeight
+        self.outputWidth = outputWidth
+        self.output = output
+        self.bias = bias
+        self.residual = residual
+        self.activation = activation
+    }
+}

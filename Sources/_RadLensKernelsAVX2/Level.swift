@@ -1,9 +1,9 @@
 /// AVX2 + FMA level (haswell and later): 8-wide vectors in ymm registers.
 typealias Vector = SIMD8<Float>
-/// Two vectors, for de-interleaving stride-2 loads.
-typealias WideVector = SIMD16<Float>
 /// Vectors of pixels per register tile (16 / tileVectors output channels): 16 accumulators.
 let tileVectors = 2
+/// Direct-convolution register tile: channel blocks x output pixels (8 of the 16 ymm registers accumulate).
+let directTileShape = (blocks: 2, pixels: 4)
 
 extension Kernels {
     public static let name = "avx2"

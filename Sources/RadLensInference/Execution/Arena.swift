@@ -24,6 +24,14 @@ final class Arena: @unchecked Sendable {
         return pointer
     }
 
+    /// A copy of `offsets` (tap offsets for the kernels) that lives as long as the arena.
+    func allocateOffsets(_ offsets: [Int]) -> UnsafePointer<Int> {
+        let pointer = UnsafeMutableRawPointer(allocate(offsets.count * MemoryLayout<Int>.stride / MemoryLayout<Float>.stride))
+            .bindMemory(to: Int.self, capacity: offsets.count)
+        pointer.update(from: offsets, count: offsets.count)
+        return UnsafePointer(pointer)
+    }
+
     deinit {
         for block in blocks { free(block) }
     }

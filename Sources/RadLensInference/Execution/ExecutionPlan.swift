@@ -12,7 +12,9 @@ final class ExecutionPlan: @unchecked Sendable {
     /// The layer label of each step, for profiles.
     private(set) var labels: [String] = []
     /// Floating-point operations of one run (multiply and add counted separately).
-    private(set) var flops = 0
+    var flops = 0
+    /// Values stored in the blocked layout, and where the plain graph outputs are.
+    let layout: BlockedLayout
     let arena = Arena()
 
     init(graph: OptimizedGraph, weights: PreparedWeights, kernels: any KernelSet.Type,
@@ -23,12 +25,26 @@ final class ExecutionPlan: @unchecked Sendable {
         for layer in graph.layers {
             shapes[layer.output] = try Self.outputShape(of: layer, shapes: shapes)
         }
-        try allocate(graph: graph, weights: weights)
+        layout = BlockedLayout(graph: graph, shapes: shapes, lanes: kernels.blockChannels)
+        for step in layout.steps where step.source == nil { shapes[step.layer.output] = shapes[step.layer.inputs[0]] }
+        try allocate(weights: weights)
         let scratch = arena.allocate(kernels.scratchCount * threads)
-        for (index, layer) in graph.layers.enumerated() {
-            steps.append(try step(index: index, layer: layer, weights: weights, kernels: kernels, scratch: scratch, threads: threads))
-            labels.append(layer.label)
+        for planned in layout.steps {
+            steps.append(try step(index: planned.source, layer: planned.layer, weights: weights, kernels: kernels, scratch: scratch,
+                                  threads: threads))
+            labels.append(planned.layer.label)
         }
+    }
+
+    /// The plain value holding graph output `index`.
+    func outputSource(_ index: Int) -> String { layout.outputSources[index] }
+
+    /// Floats stored for a value: blocked values pad their channels to whole blocks.
+    func storedCount(_ name: String) -> Int {
+        let shape = shapes[name]!
+        guard layout.blocked.contains(name) else { return shape.reduce(1, *) }
+        let lanes = layout.lanes
+        return shape[0] * ((shape[1] + lanes - 1) / lanes * lanes) * shape.dropFirst(2).reduce(1, *)
     }
 
     /// Runs every step in order.
@@ -88,7 +104,7 @@ final class ExecutionPlan: @unchecked Sendable {
         case .channelAffine(let scale, _, _):
             guard x.count >= 2, x[1] == scale.count else { throw mismatch("input \(x) does not have \(scale.count) channels") }
             return x
-        case .activation, .softmax:
+        case .activation, .softmax, .reorder:
             return x
         case .add, .mul:
             let b = try shape(1)
@@ -161,7 +177,8 @@ final class ExecutionPlan: @unchecked Sendable {
 
     /// Gives every value a buffer. Reshapes alias their input; a buffer is reused once every
     /// value living in it has been read for the last time. Graph inputs and outputs keep their own.
-    private func allocate(graph: OptimizedGraph, weights: PreparedWeights) throws(InferenceError) {
+    private func allocate(weights: PreparedWeights) throws(InferenceError) {
+        let layers = layout.steps.map(\.layer)
         var owner: [String: Int] = [:]  // value -> buffer id
         var sizes: [Int] = []
         var pinned = Set<Int>()
@@ -175,13 +192,13 @@ final class ExecutionPlan: @unchecked Sendable {
         }
         // Which buffer each layer's output lives in (aliases share one).
         var free: [Int] = []
-        let outputs = Set(graph.outputSources)
+        let outputs = Set(layout.outputSources)
         // Last layer index reading each value.
         var reads: [String: Int] = [:]
-        for (index, layer) in graph.layers.enumerated() { for input in layer.inputs { reads[input] = index } }
+        for (index, layer) in layers.enumerated() { for input in layer.inputs { reads[input] = index } }
         var valuesInBuffer: [Int: [String]] = [:]
-        for (index, layer) in graph.layers.enumerated() {
-            let count = shapes[layer.output]!.reduce(1, *)
+        for (index, layer) in layers.enumerated() {
+            let count = storedCount(layer.output)
             let buffer: Int
             if case .reshape = layer.kind, let source = owner[layer.inputs[0]] {
                 buffer = source
@@ -210,19 +227,30 @@ final class ExecutionPlan: @unchecked Sendable {
 
     // MARK: - Steps
 
-    private func step(index: Int, layer: Layer, weights: PreparedWeights, kernels: any KernelSet.Type,
+    private func step(index: Int?, layer: Layer, weights: PreparedWeights, kernels: any KernelSet.Type,
                       scratch: UnsafeMutablePointer<Float>, threads: Int) throws(InferenceError) -> (ThreadPool) -> Void {
         let x = shapes[layer.inputs[0]]!
         let y = shapes[layer.output]!
         let input = UnsafePointer(pointers[layer.inputs[0]]!)
         let output = pointers[layer.output]!
+        let blocked = layout.blocked.contains(layer.output)
+        let lanes = layout.lanes
         switch layer.kind {
         case .conv(let conv):
-            return convStep(conv, weights.convs[index]!, x: x, y: y, input: input, output: output,
+            return convStep(conv, weights.convs[index!]!, x: x, y: y, input: input, output: output,
                             residual: conv.hasResidual ? UnsafePointer(pointers[layer.inputs[1]]!) : nil,
                             kernels: kernels, scratch: scratch, threads: threads)
+        case .reorder(let toBlocked):
+            let plane = x.dropFirst(2).reduce(1, *)
+            return { _ in
+                if toBlocked {
+                    BlockedOps.toBlocked(input, output, batch: x[0], channels: x[1], plane: plane, lanes: lanes)
+                } else {
+                    BlockedOps.toPlain(input, output, batch: x[0], channels: x[1], plane: plane, lanes: lanes)
+                }
+            }
         case .dense(let dense):
-            let prepared = weights.denses[index]!
+            let prepared = weights.denses[index!]!
             let rows = x.reduce(1, *) / dense.depth
             flops += 2 * rows * dense.depth * dense.outputs
             let chunk = max(1, (dense.outputs + threads - 1) / threads)
@@ -247,18 +275,29 @@ final class ExecutionPlan: @unchecked Sendable {
                                  bBatchStride: b.count == 2 ? 0 : k * n)
             }
         case .channelAffine(_, _, let activation):
-            let (scale, shift) = weights.affines[index]!
+            let (scale, shift) = weights.affines[index!]!
             let plane = x.dropFirst(2).reduce(1, *)
+            if blocked {
+                let blocks = (x[1] + lanes - 1) / lanes
+                return { _ in
+                    BlockedOps.channelAffine(input, output, planes: x[0] * blocks, blocks: blocks, planeSize: plane, scale: scale,
+                                             shift: shift, activation, lanes: lanes)
+                }
+            }
             return { _ in
                 Elementwise.channelAffine(input, output, batch: x[0], channels: x[1], plane: plane, scale: scale, shift: shift, activation)
             }
         case .activation(let activation):
-            let count = y.reduce(1, *)
+            let count = storedCount(layer.output)
             return { _ in Elementwise.activate(input, output, count: count, activation) }
         case .add, .mul:
             let b = shapes[layer.inputs[1]]!
             let other = UnsafePointer(pointers[layer.inputs[1]]!)
             let multiply: Bool = { if case .mul = layer.kind { return true } else { return false } }()
+            if blocked {  // Same shapes, same layout: lane by lane over the stored floats.
+                let count = [storedCount(layer.output)]
+                return { _ in Elementwise.binary(input, count, other, count, output, count, multiply: multiply) }
+            }
             return { _ in Elementwise.binary(input, x, other, b, output, y, multiply: multiply) }
         case .pool(let pool):
             let yAxis = SpatialAxis.resolve(input: x[2], kernel: pool.kernel.height, stride: pool.strides.y, dilation: pool.dilations.y,
@@ -269,8 +308,20 @@ final class ExecutionPlan: @unchecked Sendable {
                                         strideX: pool.strides.x, padTop: yAxis.padBegin, padLeft: xAxis.padBegin,
                                         padBottom: yAxis.padEnd, padRight: xAxis.padEnd,
                                         dilationY: pool.dilations.y, dilationX: pool.dilations.x)
-            let planes = x[0] * x[1]
             let isMax = pool.mode == .max
+            if blocked {
+                let planes = x[0] * ((x[1] + lanes - 1) / lanes)
+                return { threadPool in
+                    let chunk = max(1, (planes + threadPool.threadCount - 1) / threadPool.threadCount)
+                    threadPool.parallelFor((planes + chunk - 1) / chunk) { task, _ in
+                        let start = task * chunk, count = min(chunk, planes - start)
+                        BlockedOps.pool(input + start * x[2] * x[3] * lanes, output + start * y[2] * y[3] * lanes, planes: count,
+                                        height: x[2], width: x[3], outputHeight: y[2], outputWidth: y[3], window: window, max: isMax,
+                                        countIncludePad: pool.countIncludePad, lanes: lanes)
+                    }
+                }
+            }
+            let planes = x[0] * x[1]
             return { threadPool in
                 let chunk = max(1, (planes + threadPool.threadCount - 1) / threadPool.threadCount)
                 threadPool.parallelFor((planes + chunk - 1) / chunk) { task, _ in
@@ -286,15 +337,21 @@ final class ExecutionPlan: @unchecked Sendable {
                 }
             }
         case .globalAveragePool:
-            let planes = x[0] * x[1], size = x.dropFirst(2).reduce(1, *)
+            let size = x.dropFirst(2).reduce(1, *)
+            if blocked {
+                let planes = x[0] * ((x[1] + lanes - 1) / lanes)
+                return { _ in BlockedOps.globalAverage(input, output, planes: planes, planeSize: size, lanes: lanes) }
+            }
+            let planes = x[0] * x[1]
             return { _ in Pooling.globalAverage(input, output, planes: planes, planeSize: size) }
         case .reshape:
             return { _ in }  // The output aliases the input's buffer.
         case .concat(let axis):
             let a = axis < 0 ? axis + x.count : axis
             let outer = x[..<a].reduce(1, *)
+            // Blocked inputs have whole blocks only, so each image's channels are one contiguous run too.
             let parts = layer.inputs.map { name in
-                (pointer: UnsafePointer(pointers[name]!), inner: shapes[name]![a...].reduce(1, *))
+                (pointer: UnsafePointer(pointers[name]!), inner: blocked ? storedCount(name) / outer : shapes[name]![a...].reduce(1, *))
             }
             return { _ in TensorOps.concat(parts, outer: outer, output: output) }
         case .softmax(let axis, let coerce):
@@ -308,105 +365,6 @@ final class ExecutionPlan: @unchecked Sendable {
         case .reduceMean(let axes, _):
             let normalized = try Self.normalizedAxes(axes, rank: x.count, layer: layer)
             return { _ in TensorOps.reduceMean(input, shape: x, axes: normalized, output) }
-        }
-    }
-
-    private func convStep(_ conv: ConvLayer, _ prepared: PreparedConv, x: [Int], y: [Int], input: UnsafePointer<Float>,
-                          output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, kernels: any KernelSet.Type,
-                          scratch: UnsafeMutablePointer<Float>, threads: Int) -> (ThreadPool) -> Void {
-        let yAxis = SpatialAxis.resolve(input: x[2], kernel: conv.kernel.height, stride: conv.strides.y, dilation: conv.dilations.y,
-                                        padBegin: conv.pads[0], padEnd: conv.pads[2], autoPad: conv.autoPad)!
-        let xAxis = SpatialAxis.resolve(input: x[3], kernel: conv.kernel.width, stride: conv.strides.x, dilation: conv.dilations.x,
-                                        padBegin: conv.pads[1], padEnd: conv.pads[3], autoPad: conv.autoPad)!
-        let groups = conv.groups
-        let rowsPerGroup = conv.outputChannels / groups
-        let geometry = ConvGeometry(inputChannels: conv.channelsPerGroup, inputHeight: x[2], inputWidth: x[3],
-                                    outputChannels: rowsPerGroup, outputHeight: y[2], outputWidth: y[3],
-                                    kernelHeight: conv.kernel.height, kernelWidth: conv.kernel.width,
-                                    strideY: conv.strides.y, strideX: conv.strides.x, padTop: yAxis.padBegin, padLeft: xAxis.padBegin,
-                                    dilationY: conv.dilations.y, dilationX: conv.dilations.x)
-        let batch = x[0]
-        let inputImage = x[1] * x[2] * x[3], outputImage = y[1] * y[2] * y[3]
-        let pixels = geometry.outputPixels
-        flops += 2 * batch * conv.outputChannels * pixels * geometry.reductionLength
-        let activation = conv.activation
-        let scratchCount = kernels.scratchCount
-
-        if prepared.method == .depthwise {
-            let channels = conv.outputChannels
-            let chunk = max(1, (channels + 2 * threads - 1) / (2 * threads))
-            let chunks = (channels + chunk - 1) / chunk
-            let filters = prepared.weights[0]
-            return { pool in
-                pool.parallelFor(batch * chunks) { task, _ in
-                    let image = task / chunks, part = task % chunks
-                    let operands = ConvOperands(packedWeights: filters, input: input + image * inputImage, output: output + image * outputImage,
-                                                bias: prepared.bias, residual: residual.map { $0 + image * outputImage }, activation: activation)
-                    kernels.depthwise(geometry, weights: filters, operands, channelStart: part * chunk,
-                                      channelEnd: min(channels, (part + 1) * chunk))
-                }
-            }
-        }
-
-        // Split each image's work into column chunks (or, for small images, row chunks) so every thread has some.
-        let tileColumns = kernels.tileColumns, tileRows = kernels.tileRows
-        let wantTasks = batch * groups >= 2 * threads ? 1 : max(1, 2 * threads / (batch * groups))
-        let columnTiles = (pixels + tileColumns - 1) / tileColumns
-        let rowTiles = (rowsPerGroup + tileRows - 1) / tileRows
-        let columnChunks = min(wantTasks, columnTiles)
-        let rowChunks = columnChunks >= wantTasks ? 1 : min(rowTiles, (wantTasks + columnChunks - 1) / columnChunks)
-        let columnsPerChunk = (columnTiles + columnChunks - 1) / columnChunks * tileColumns
-        let rowsPerChunk = (rowTiles + rowChunks - 1) / rowChunks * tileRows
-        let tasksPerGroup = columnChunks * rowChunks
-        // A padded convolution reads a zero-bordered copy of its input, made once per run: im2col
-        // packing then copies whole runs with no border checks (borders are written once, at plan time).
-        let padTop = yAxis.padBegin, padLeft = xAxis.padBegin
-        let paddedHeight = x[2] + padTop + yAxis.padEnd, paddedWidth = x[3] + padLeft + xAxis.padEnd
-        let usesPaddedCopy = padTop + padLeft + yAxis.padEnd + xAxis.padEnd > 0
-        var gemmGeometry = geometry
-        var source = input
-        var sourceImage = inputImage
-        var copyPadded: ((ThreadPool) -> Void)?
-        if usesPaddedCopy {
-            let padded = arena.allocate(batch * x[1] * paddedHeight * paddedWidth)
-            let planes = batch * x[1], height = x[2], width = x[3]
-            copyPadded = { pool in
-                let chunk = max(1, (planes + 2 * pool.threadCount - 1) / (2 * pool.threadCount))
-                pool.parallelFor((planes + chunk - 1) / chunk) { task, _ in
-                    for plane in (task * chunk)..<min(planes, (task + 1) * chunk) {
-                        let from = input + plane * height * width
-                        let to = padded + plane * paddedHeight * paddedWidth + padTop * paddedWidth + padLeft
-                        for row in 0..<height { (to + row * paddedWidth).update(from: from + row * width, count: width) }
-                    }
-                }
-            }
-            gemmGeometry.inputHeight = paddedHeight
-            gemmGeometry.inputWidth = paddedWidth
-            gemmGeometry.padTop = 0
-            gemmGeometry.padLeft = 0
-            source = UnsafePointer(padded)
-            sourceImage = x[1] * paddedHeight * paddedWidth
-        }
-        let planeSize = gemmGeometry.inputHeight * gemmGeometry.inputWidth
-        return { pool in
-            copyPadded?(pool)
-            pool.parallelFor(batch * groups * tasksPerGroup) { task, worker in
-                let unit = task / tasksPerGroup, part = task % tasksPerGroup
-                let image = unit / groups, group = unit % groups
-                let columnPart = part % columnChunks, rowPart = part / columnChunks
-                let outputOffset = image * outputImage + group * rowsPerGroup * pixels
-                let operands = ConvOperands(
-                    packedWeights: prepared.weights[group],
-                    input: source + image * sourceImage + group * conv.channelsPerGroup * planeSize,
-                    output: output + outputOffset, bias: prepared.bias + group * rowsPerGroup,
-                    residual: residual.map { $0 + outputOffset }, activation: activation)
-                let columnStart = columnPart * columnsPerChunk
-                let rowStart = rowPart * rowsPerChunk
-                guard columnStart < pixels, rowStart < rowsPerGroup else { return }
-                kernels.convolve(gemmGeometry, operands, columnStart: columnStart, columnEnd: min(pixels, columnStart + columnsPerChunk),
-                                 rowStart: rowStart, rowEnd: min(rowsPerGroup, rowStart + rowsPerChunk),
-                                 scratch: scratch + worker * scratchCount)
-            }
         }
     }
 }

@@ -29,6 +29,8 @@ enum LayerKind: Sendable {
     case softmax(axis: Int, coerceTo2D: Bool)
     case pad(pads: [Int], value: Float)
     case reduceMean(axes: [Int]?, keepDims: Bool)
+    /// Converts between the plain NCHW layout and the blocked one (inserted by `BlockedLayout`).
+    case reorder(toBlocked: Bool)
 }
 
 struct ConvLayer: Sendable {

@@ -1,0 +1,94 @@
+/// Decides which values live in the blocked (NCHWc) layout, [N][C/B][H][W][B] with B a
+/// vector's lanes and the channels padded to a multiple of B, and inserts the reorders between
+/// layouts. Convolutions write blocked outputs; pooling, activations, same-shape Add/Mul,
+/// channel concatenation and global pooling keep the blocked layout of their inputs; every
+/// other operator, and every graph output, sees plain NCHW.
+struct BlockedLayout {
+    /// A layer to run, with the index of the graph layer it came from (nil for a reorder).
+    struct Step {
+        var layer: Layer
+        var source: Int?
+    }
+
+    /// Channels per block.
+    let lanes: Int
+    /// Values stored blocked.
+    private(set) var blocked: Set<String> = []
+    private(set) var steps: [Step] = []
+    /// The plain value holding each graph output.
+    private(set) var outputSources: [String] = []
+
+    /// Input channels up to which a convolution reads a plain input directly (a first layer on
+    /// a gray or colour image) rather than a blocked copy.
+    static let plainInputChannels = 4
+
+    /// How a convolution runs and which layout its input must have.
+    enum ConvMethod: Equatable {
+        /// Direct convolution on the blocked layout; `blockedInput` false reads a plain input.
+        case direct(blockedInput: Bool)
+        /// Depthwise (one filter per channel) on the blocked layout.
+        case depthwise
+        /// Grouped convolution as an im2col GEMM per group, plain in and out.
+        case gemm
+    }
+
+    static func method(of conv: ConvLayer) -> ConvMethod {
+        if conv.groups == 1 { return .direct(blockedInput: conv.channelsPerGroup > plainInputChannels) }
+        if conv.channelsPerGroup == 1 && conv.outputChannels == conv.groups { return .depthwise }
+        return .gemm
+    }
+
+    init(graph: OptimizedGraph, shapes: [String: [Int]], lanes: Int) {
+        self.lanes = lanes
+        var converted: [String: String] = [:]  // "name>blocked" or "name>plain" -> value
+        func value(_ name: String, blocked wantBlocked: Bool) -> String {
+            if blocked.contains(name) == wantBlocked { return name }
+            let key = name + (wantBlocked ? ">blocked" : ">plain")
+            if let existing = converted[key] { return existing }
+            let label = wantBlocked ? "reorder to blocked" : "reorder to NCHW"
+            steps.append(Step(layer: Layer(label: "\(label) \"\(name)\"", kind: .reorder(toBlocked: wantBlocked), inputs: [name], output: key),
+                              source: nil))
+            if wantBlocked { blocked.insert(key) }
+            converted[key] = key
+            return key
+        }
+        func isRank4(_ name: String) -> Bool { shapes[name]?.count == 4 }
+
+        for (index, original) in graph.layers.enumerated() {
+            var layer = original
+            let inputs = layer.inputs
+            var outputBlocked = false
+            switch layer.kind {
+            case .conv(let conv):
+                switch Self.method(of: conv) {
+                case .direct(let blockedInput):
+                    layer.inputs[0] = value(inputs[0], blocked: blockedInput)
+                    if conv.hasResidual { layer.inputs[1] = value(inputs[1], blocked: true) }
+                    outputBlocked = true
+                case .depthwise:
+                    layer.inputs = inputs.map { value($0, blocked: true) }
+                    outputBlocked = true
+                case .gemm:
+                    layer.inputs = inputs.map { value($0, blocked: false) }
+                }
+            case .pool, .activation, .channelAffine, .globalAveragePool:
+                outputBlocked = blocked.contains(inputs[0]) && isRank4(inputs[0])
+            case .add, .mul:
+                // Same-shape 4-D operands are added lane by lane in either layout.
+                outputBlocked = shapes[inputs[0]] == shapes[inputs[1]] && isRank4(inputs[0]) && inputs.contains { blocked.contains($0) }
+                layer.inputs = inputs.map { value($0, blocked: outputBlocked) }
+            case .concat(let axis):
+                // Channel blocks concatenate as whole blocks when no input has padding lanes.
+                outputBlocked = (axis == 1 || axis == -3) && inputs.allSatisfy { isRank4($0) && shapes[$0]![1] % lanes == 0 }
+                    && inputs.contains { blocked.contains($0) }
+                layer.inputs = inputs.map { value($0, blocked: outputBlocked) }
+            default:
+                break
+            }
+            if !outputBlocked { layer.inputs = layer.inputs.map { value($0, blocked: false) } }
+            if outputBlocked { blocked.insert(layer.output) }
+            steps.append(Step(layer: layer, source: index))
+        }
+        outputSources = graph.outputSources.map { value($0, blocked: false) }
+    }
+}

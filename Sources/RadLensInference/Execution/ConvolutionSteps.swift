@@ -1,0 +1,188 @@
+import RadLensKernels
+
+/// The convolution steps of a plan: direct and depthwise on the blocked layout, GEMM for
+/// grouped convolutions.
+extension ExecutionPlan {
+    func convStep(_ conv: ConvLayer, _ prepared: PreparedConv, x: [Int], y: [Int], input: UnsafePointer<Float>,
+                  output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, kernels: any KernelSet.Type,
+                  scratch: UnsafeMutablePointer<Float>, threads: Int) -> (ThreadPool) -> Void {
+        let yAxis = SpatialAxis.resolve(input: x[2], kernel: conv.kernel.height, stride: conv.strides.y, dilation: conv.dilations.y,
+                                        padBegin: conv.pads[0], padEnd: conv.pads[2], autoPad: conv.autoPad)!
+        let xAxis = SpatialAxis.resolve(input: x[3], kernel: conv.kernel.width, stride: conv.strides.x, dilation: conv.dilations.x,
+                                        padBegin: conv.pads[1], padEnd: conv.pads[3], autoPad: conv.autoPad)!
+        flops += 2 * x[0] * conv.outputChannels * y[2] * y[3] * conv.channelsPerGroup * conv.kernel.height * conv.kernel.width
+        switch prepared.method {
+        case .direct(let blockedInput):
+            return blockedConvStep(conv, prepared, x: x, y: y, yAxis: yAxis, xAxis: xAxis, input: input, output: output,
+                                   residual: residual, blockedInput: blockedInput, depthwise: false, kernels: kernels, threads: threads)
+        case .depthwise:
+            return blockedConvStep(conv, prepared, x: x, y: y, yAxis: yAxis, xAxis: xAxis, input: input, output: output,
+                                   residual: residual, blockedInput: true, depthwise: true, kernels: kernels, threads: threads)
+        case .gemm:
+            return gemmConvStep(conv, prepared, x: x, y: y, input: input, output: output, residual: residual, kernels: kernels,
+                                scratch: scratch, threads: threads)
+        }
+    }
+
+    /// A direct or depthwise convolution writing a blocked output. A padded convolution reads a
+    /// zero-bordered copy of its input made once per run (the borders are written once, at plan time).
+    private func blockedConvStep(_ conv: ConvLayer, _ prepared: PreparedConv, x: [Int], y: [Int], yAxis: SpatialAxis, xAxis: SpatialAxis,
+                                 input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
+                                 blockedInput: Bool, depthwise: Bool, kernels: any KernelSet.Type, threads: Int) -> (ThreadPool) -> Void {
+        let lanes = kernels.blockChannels
+        let batch = x[0], height = x[2], width = x[3]
+        // A blocked input is planes of channel blocks with `lanes` floats per pixel; a plain one, planes of one channel.
+        let planes = blockedInput ? (x[1] + lanes - 1) / lanes : x[1]
+        let pixelFloats = blockedInput ? lanes : 1
+        let padTop = yAxis.padBegin, padLeft = xAxis.padBegin
+        let paddedHeight = height + padTop + yAxis.padEnd, paddedWidth = width + padLeft + xAxis.padEnd
+        let paddedPlane = paddedHeight * paddedWidth * pixelFloats
+        var source = input
+        var copyPadded: ((ThreadPool) -> Void)?
+        if paddedHeight != height || paddedWidth != width {
+            let padded = arena.allocate(batch * planes * paddedPlane)
+            let rowFloats = width * pixelFloats, totalPlanes = batch * planes
+            copyPadded = { pool in
+                let chunk = max(1, (totalPlanes + 2 * pool.threadCount - 1) / (2 * pool.threadCount))
+                pool.parallelFor((totalPlanes + chunk - 1) / chunk) { task, _ in
+                    for plane in (task * chunk)..<min(totalPlanes, (task + 1) * chunk) {
+                        let from = input + plane * height * rowFloats
+                        let to = padded + plane * paddedPlane + (padTop * paddedWidth + padLeft) * pixelFloats
+                        for row in 0..<height { (to + row * paddedWidth * pixelFloats).update(from: from + row * rowFloats, count: rowFloats) }
+                    }
+                }
+            }
+            source = UnsafePointer(padded)
+        }
+        // Tap offsets: direct taps run over (input plane, ky, kx); depthwise taps stay in one block.
+        var offsets: [Int] = []
+        for plane in 0..<(depthwise ? 1 : planes) {
+            for ky in 0..<conv.kernel.height {
+                for kx in 0..<conv.kernel.width {
+                    offsets.append(plane * paddedPlane + (ky * conv.dilations.y * paddedWidth + kx * conv.dilations.x) * pixelFloats)
+                }
+            }
+        }
+        let tapOffsets = arena.allocateOffsets(offsets)
+        let outputBlocks = (conv.outputChannels + lanes - 1) / lanes
+        let outputImage = outputBlocks * lanes * y[2] * y[3]
+        let template = DirectConvOperands(
+            input: source, inputRowStride: paddedWidth * pixelFloats, inputPixelStride: conv.strides.x * pixelFloats,
+            inputBlockStride: paddedPlane, strideY: conv.strides.y, tapOffsets: tapOffsets, tapCount: offsets.count,
+            channelsPerTap: depthwise ? 1 : pixelFloats, weights: prepared.weights[0], outputHeight: y[2], outputWidth: y[3],
+            output: output, bias: prepared.bias, residual: residual, activation: conv.activation)
+        let inputImage = planes * paddedPlane
+        // Tasks: whole images when the batch keeps every thread busy, else slices of output
+        // channel blocks (in whole register tiles) and of rows.
+        let step = depthwise ? 1 : kernels.directTileBlocks
+        let blockGroups = (outputBlocks + step - 1) / step
+        let wanted = batch >= 2 * threads ? 1 : (2 * threads + batch - 1) / batch
+        let blockChunks = min(blockGroups, wanted)
+        let rowChunks = depthwise ? 1 : min(y[2], (wanted + blockChunks - 1) / blockChunks)
+        let blocksPerChunk = (blockGroups + blockChunks - 1) / blockChunks * step
+        let rowsPerChunk = (y[2] + rowChunks - 1) / rowChunks
+        let tasksPerImage = blockChunks * rowChunks
+        return { pool in
+            copyPadded?(pool)
+            pool.parallelFor(batch * tasksPerImage) { task, _ in
+                let image = task / tasksPerImage, part = task % tasksPerImage
+                let blockStart = (part % blockChunks) * blocksPerChunk, rowStart = (part / blockChunks) * rowsPerChunk
+                guard blockStart < outputBlocks, rowStart < y[2] else { return }
+                var operands = template
+                operands.input += image * inputImage
+                operands.output += image * outputImage
+                operands.residual = residual.map { $0 + image * outputImage }
+                let blockEnd = min(outputBlocks, blockStart + blocksPerChunk)
+                if depthwise {
+                    kernels.depthwiseBlocked(operands, blockStart: blockStart, blockEnd: blockEnd)
+                } else {
+                    kernels.directConvolve(operands, blockStart: blockStart, blockEnd: blockEnd, rowStart: rowStart,
+                                           rowEnd: min(y[2], rowStart + rowsPerChunk))
+                }
+            }
+        }
+    }
+
+    /// A grouped convolution: per group, an im2col GEMM on plain NCHW.
+    private func gemmConvStep(_ conv: ConvLayer, _ prepared: PreparedConv, x: [Int], y: [Int], input: UnsafePointer<Float>,
+                          output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, kernels: any KernelSet.Type,
+                          scratch: UnsafeMutablePointer<Float>, threads: Int) -> (ThreadPool) -> Void {
+        let yAxis = SpatialAxis.resolve(input: x[2], kernel: conv.kernel.height, stride: conv.strides.y, dilation: conv.dilations.y,
+                                        padBegin: conv.pads[0], padEnd: conv.pads[2], autoPad: conv.autoPad)!
+        let xAxis = SpatialAxis.resolve(input: x[3], kernel: conv.kernel.width, stride: conv.strides.x, dilation: conv.dilations.x,
+                                        padBegin: conv.pads[1], padEnd: conv.pads[3], autoPad: conv.autoPad)!
+        let groups = conv.groups
+        let rowsPerGroup = conv.outputChannels / groups
+        let geometry = ConvGeometry(inputChannels: conv.channelsPerGroup, inputHeight: x[2], inputWidth: x[3],
+                                    outputChannels: rowsPerGroup, outputHeight: y[2], outputWidth: y[3],
+                                    kernelHeight: conv.kernel.height, kernelWidth: conv.kernel.width,
+                                    strideY: conv.strides.y, strideX: conv.strides.x, padTop: yAxis.padBegin, padLeft: xAxis.padBegin,
+                                    dilationY: conv.dilations.y, dilationX: conv.dilations.x)
+        let batch = x[0]
+        let inputImage = x[1] * x[2] * x[3], outputImage = y[1] * y[2] * y[3]
+        let pixels = geometry.outputPixels
+        let activation = conv.activation
+        let scratchCount = kernels.scratchCount
+
+        // Split each image's work into column chunks (or, for small images, row chunks) so every thread has some.
+        let tileColumns = kernels.tileColumns, tileRows = kernels.tileRows
+        let wantTasks = batch * groups >= 2 * threads ? 1 : max(1, 2 * threads / (batch * groups))
+        let columnTiles = (pixels + tileColumns - 1) / tileColumns
+        let rowTiles = (rowsPerGroup + tileRows - 1) / tileRows
+        let columnChunks = min(wantTasks, columnTiles)
+        let rowChunks = columnChunks >= wantTasks ? 1 : min(rowTiles, (wantTasks + columnChunks - 1) / columnChunks)
+        let columnsPerChunk = (columnTiles + columnChunks - 1) / columnChunks * tileColumns
+        let rowsPerChunk = (rowTiles + rowChunks - 1) / rowChunks * tileRows
+        let tasksPerGroup = columnChunks * rowChunks
+        // A padded convolution reads a zero-bordered copy of its input, made once per run: im2col
+        // packing then copies whole runs with no border checks (borders are written once, at plan time).
+        let padTop = yAxis.padBegin, padLeft = xAxis.padBegin
+        let paddedHeight = x[2] + padTop + yAxis.padEnd, paddedWidth = x[3] + padLeft + xAxis.padEnd
+        let usesPaddedCopy = padTop + padLeft + yAxis.padEnd + xAxis.padEnd > 0
+        var gemmGeometry = geometry
+        var source = input
+        var sourceImage = inputImage
+        var copyPadded: ((ThreadPool) -> Void)?
+        if usesPaddedCopy {
+            let padded = arena.allocate(batch * x[1] * paddedHeight * paddedWidth)
+            let planes = batch * x[1], height = x[2], width = x[3]
+            copyPadded = { pool in
+                let chunk = max(1, (planes + 2 * pool.threadCount - 1) / (2 * pool.threadCount))
+                pool.parallelFor((planes + chunk - 1) / chunk) { task, _ in
+                    for plane in (task * chunk)..<min(planes, (task + 1) * chunk) {
+                        let from = input + plane * height * width
+                        let to = padded + plane * paddedHeight * paddedWidth + padTop * paddedWidth + padLeft
+                        for row in 0..<height { (to + row * paddedWidth).update(from: from + row * width, count: width) }
+                    }
+                }
+            }
+            gemmGeometry.inputHeight = paddedHeight
+            gemmGeometry.inputWidth = paddedWidth
+            gemmGeometry.padTop = 0
+            gemmGeometry.padLeft = 0
+            source = UnsafePointer(padded)
+            sourceImage = x[1] * paddedHeight * paddedWidth
+        }
+        let planeSize = gemmGeometry.inputHeight * gemmGeometry.inputWidth
+        return { pool in
+            copyPadded?(pool)
+            pool.parallelFor(batch * groups * tasksPerGroup) { task, worker in
+                let unit = task / tasksPerGroup, part = task % tasksPerGroup
+                let image = unit / groups, group = unit % groups
+                let columnPart = part % columnChunks, rowPart = part / columnChunks
+                let outputOffset = image * outputImage + group * rowsPerGroup * pixels
+                let operands = ConvOperands(
+                    packedWeights: prepared.weights[group],
+                    input: source + image * sourceImage + group * conv.channelsPerGroup * planeSize,
+                    output: output + outputOffset, bias: prepared.bias + group * rowsPerGroup,
+                    residual: residual.map { $0 + outputOffset }, activation: activation)
+                let columnStart = columnPart * columnsPerChunk
+                let rowStart = rowPart * rowsPerChunk
+                guard columnStart < pixels, rowStart < rowsPerGroup else { return }
+                kernels.convolve(gemmGeometry, operands, columnStart: columnStart, columnEnd: min(pixels, columnStart + columnsPerChunk),
+                                 rowStart: rowStart, rowEnd: min(rowsPerGroup, rowStart + rowsPerChunk),
+                                 scratch: scratch + worker * scratchCount)
+            }
+        }
+    }
+}

@@ -1,0 +1,224 @@
+// Direct convolution on the blocked (NCHWc) layout, compiled per instruction-set level like
+// Kernels.swift (this file is symlinked into the AVX2 and AVX-512 targets).
+//
+// A register tile holds F vectors of output channels for N output pixels of one row. For each
+// input channel of each tap it loads F weight vectors and broadcasts N input values: F x N
+// FMAs per F + N loads, with nothing packed at run time. Tiles are specialised for every
+// (F, N) by integer generic parameters; their accumulators live in registers as long as
+// F x N stays within the level's `directTileShape`.
+import RadLensKernels
+
+extension Kernels {
+    public static var blockChannels: Int { Vector.scalarCount }
+    public static var directTileBlocks: Int { directTileShape.blocks }
+
+    public static func packedDirectWeightCount(outputChannels: Int, depth: Int) -> Int {
+        (outputChannels + Vector.scalarCount - 1) / Vector.scalarCount * Vector.scalarCount * depth
+    }
+
+    public static func packDirectWeights(_ weights: UnsafePointer<Float>, outputChannels: Int, inputChannels: Int, taps: Int,
+                                         blockedInput: Bool, into packed: UnsafeMutablePointer<Float>) {
+        let lanes = Vector.scalarCount
+        let outputBlocks = (outputChannels + lanes - 1) / lanes
+        let channelsPerTap = blockedInput ? lanes : 1
+        let inputGroups = blockedInput ? (inputChannels + lanes - 1) / lanes : inputChannels
+        let depth = inputGroups * taps * channelsPerTap
+        for block in 0..<outputBlocks {
+            // Blocks are grouped F at a time (fewer in the last group); a group stores, for each
+            // reduction step, F vectors of weights side by side.
+            let groupStart = block / directTileShape.blocks * directTileShape.blocks
+            let blocksInGroup = min(directTileShape.blocks, outputBlocks - groupStart)
+            let base = packed + groupStart * depth * lanes + (block - groupStart) * lanes
+            for group in 0..<inputGroups {
+                for tap in 0..<taps {
+                    for within in 0..<channelsPerTap {
+                        let channel = group * channelsPerTap + within
+                        let step = (group * taps + tap) * channelsPerTap + within
+                        for lane in 0..<lanes {
+                            let output = block * lanes + lane
+                            let valid = output < outputChannels && channel < inputChannels
+                            base[step * blocksInGroup * lanes + lane] = valid ? weights[(output * inputChannels + channel) * taps + tap] : 0
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    public static func directConvolve(_ op: DirectConvOperands, blockStart: Int, blockEnd: Int, rowStart: Int, rowEnd: Int) {
+        let lanes = Vector.scalarCount
+        let depth = op.tapCount * op.channelsPerTap
+        let blockStride = op.outputHeight * op.outputWidth * lanes
+        let width = op.outputWidth
+        // Split each row into near-equal tiles of at most `directTileShape.pixels`: 7 becomes 4 + 3
+        // rather than 6 + 1, whose single-pixel tile would run at half speed.
+        let tilesPerRow = (width + directTileShape.pixels - 1) / directTileShape.pixels
+        var block = blockStart
+        while block < blockEnd {
+            let blocks = min(directTileShape.blocks, blockEnd - block)
+            let weights = op.weights + block * depth * lanes
+            for oy in rowStart..<rowEnd {
+                let inputRow = op.input + oy * op.strideY * op.inputRowStride
+                let outputRow = block * blockStride + oy * width * lanes
+                for tile in 0..<tilesPerRow {
+                    let start = tile * width / tilesPerRow, end = (tile + 1) * width / tilesPerRow
+                    let offset = outputRow + start * lanes
+                    directTile(blocks: blocks, pixels: end - start, op, input: inputRow + start * op.inputPixelStride,
+                               weights: weights, output: op.output + offset, residual: op.residual.map { $0 + offset },
+                               bias: op.bias + block * lanes, blockStride: blockStride)
+                }
+            }
+            block += blocks
+        }
+    }
+
+    @inline(__always)
+    static func directTile(blocks: Int, pixels: Int, _ op: DirectConvOperands, input: UnsafePointer<Float>,
+                           weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
+                           bias: UnsafePointer<Float>, blockStride: Int) {
+        if blocks == 2 {
+            directTile(InlineArray<2, Int>.self, pixels: pixels, op, input: input, weights: weights, output: output,
+                       residual: residual, bias: bias, blockStride: blockStride)
+        } else {
+            directTile(InlineArray<1, Int>.self, pixels: pixels, op, input: input, weights: weights, output: output,
+                       residual: residual, bias: bias, blockStride: blockStride)
+        }
+    }
+
+    /// Dispatches to the tile specialised for `pixels` (1...6).
+    static func directTile<let F: Int>(_ blocks: InlineArray<F, Int>.Type, pixels: Int, _ op: DirectConvOperands,
+                                       input: UnsafePointer<Float>, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                                       residual: UnsafePointer<Float>?, bias: UnsafePointer<Float>, blockStride: Int) {
+        switch pixels {
+        case 1: directTile(blocks, InlineArray<1, Int>.self, op, input, weights, output, residual, bias, blockStride)
+        case 2: directTile(blocks, InlineArray<2, Int>.self, op, input, weights, output, residual, bias, blockStride)
+        case 3: directTile(blocks, InlineArray<3, Int>.self, op, input, weights, output, residual, bias, blockStride)
+        case 4: directTile(blocks, InlineArray<4, Int>.self, op, input, weights, output, residual, bias, blockStride)
+        case 5: directTile(blocks, InlineArray<5, Int>.self, op, input, weights, output, residual, bias, blockStride)
+        default: directTile(blocks, InlineArray<6, Int>.self, op, input, weights, output, residual, bias, blockStride)
+        }
+    }
+
+    /// One register tile: F (1 or 2) output channel blocks x N (1...6) output pixels, with the
+    /// fused epilogue. The accumulators are named variables (aJF: pixel J, block F) rather than
+    /// an array, so they always live in registers; `if N > J` and `if F > 1` fold away when the
+    /// function is specialised, leaving only the FMAs this shape needs.
+    @inline(__always)
+    static func directTile<let F: Int, let N: Int>(_: InlineArray<F, Int>.Type, _: InlineArray<N, Int>.Type, _ op: DirectConvOperands,
+                                                   _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
+                                                   _ output: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?,
+                                                   _ bias: UnsafePointer<Float>, _ blockStride: Int) {
+        let lanes = Vector.scalarCount
+        var a00 = Vector(), a10 = Vector(), a20 = Vector(), a30 = Vector(), a40 = Vector(), a50 = Vector()
+        var a01 = Vector(), a11 = Vector(), a21 = Vector(), a31 = Vector(), a41 = Vector(), a51 = Vector()
+        let pixelStride = op.inputPixelStride
+        var w = weights
+        for tap in 0..<op.tapCount {
+            let source = input + op.tapOffsets[tap]
+            for channel in 0..<op.channelsPerTap {
+                let w0 = load(w)
+                let w1 = F > 1 ? load(w + lanes) : Vector()
+                let p = source + channel
+                var x = Vector(repeating: p[0])
+                a00.addProduct(w0, x)
+                if F > 1 { a01.addProduct(w1, x) }
+                if N > 1 {
+                    x = Vector(repeating: p[pixelStride])
+                    a10.addProduct(w0, x)
+                    if F > 1 { a11.addProduct(w1, x) }
+                }
+                if N > 2 {
+                    x = Vector(repeating: p[2 * pixelStride])
+                    a20.addProduct(w0, x)
+                    if F > 1 { a21.addProduct(w1, x) }
+                }
+                if N > 3 {
+                    x = Vector(repeating: p[3 * pixelStride])
+                    a30.addProduct(w0, x)
+                    if F > 1 { a31.addProduct(w1, x) }
+                }
+                if N > 4 {
+                    x = Vector(repeating: p[4 * pixelStride])
+                    a40.addProduct(w0, x)
+                    if F > 1 { a41.addProduct(w1, x) }
+                }
+                if N > 5 {
+                    x = Vector(repeating: p[5 * pixelStride])
+                    a50.addProduct(w0, x)
+                    if F > 1 { a51.addProduct(w1, x) }
+                }
+                w += F * lanes
+            }
+        }
+        for f in 0..<F {
+            let b = load(bias + f * lanes)
+            let blockOutput = output + f * blockStride, blockResidual = residual.map { $0 + f * blockStride }
+            for j in 0..<N {
+                let sum: Vector
+                switch j {
+                case 0: sum = f == 0 ? a00 : a01
+                case 1: sum = f == 0 ? a10 : a11
+                case 2: sum = f == 0 ? a20 : a21
+                case 3: sum = f == 0 ? a30 : a31
+                case 4: sum = f == 0 ? a40 : a41
+                default: sum = f == 0 ? a50 : a51
+                }
+                var value = sum + b
+                if let blockResidual { value += load(blockResidual + j * lanes) }
+                storeVector(activate(value, op.activation), blockOutput + j * lanes)
+            }
+        }
+    }
+
+    public static func depthwiseBlocked(_ op: DirectConvOperands, blockStart: Int, blockEnd: Int) {
+        let lanes = Vector.scalarCount
+        let width = op.outputWidth
+        let blockStride = op.outputHeight * width * lanes
+        let tilesPerRow = (width + 7) / 8
+        for block in blockStart..<blockEnd {
+            let weights = op.weights + block * op.tapCount * lanes
+            let bias = load(op.bias + block * lanes)
+            for oy in 0..<op.outputHeight {
+                let inputRow = op.input + block * op.inputBlockStride + oy * op.strideY * op.inputRowStride
+                let outputRow = block * blockStride + oy * width * lanes
+                for tile in 0..<tilesPerRow {
+                    let start = tile * width / tilesPerRow, end = (tile + 1) * width / tilesPerRow
+                    let offset = outputRow + start * lanes
+                    let input = inputRow + start * op.inputPixelStride
+                    let residual = op.residual.map { $0 + offset }
+                    switch end - start {
+                    case 1: depthwiseTile(InlineArray<1, Int>.self, op, input, weights, bias, op.output + offset, residual)
+                    case 2: depthwiseTile(InlineArray<2, Int>.self, op, input, weights, bias, op.output + offset, residual)
+                    case 3: depthwiseTile(InlineArray<3, Int>.self, op, input, weights, bias, op.output + offset, residual)
+                    case 4: depthwiseTile(InlineArray<4, Int>.self, op, input, weights, bias, op.output + offset, residual)
+                    case 5: depthwiseTile(InlineArray<5, Int>.self, op, input, weights, bias, op.output + offset, residual)
+                    case 6: depthwiseTile(InlineArray<6, Int>.self, op, input, weights, bias, op.output + offset, residual)
+                    case 7: depthwiseTile(InlineArray<7, Int>.self, op, input, weights, bias, op.output + offset, residual)
+                    default: depthwiseTile(InlineArray<8, Int>.self, op, input, weights, bias, op.output + offset, residual)
+                    }
+                }
+            }
+        }
+    }
+
+    /// N output pixels of one channel block: each tap is one vector FMA per pixel.
+    @inline(__always)
+    static func depthwiseTile<let N: Int>(_: InlineArray<N, Int>.Type, _ op: DirectConvOperands, _ input: UnsafePointer<Float>,
+                                          _ weights: UnsafePointer<Float>, _ bias: Vector, _ output: UnsafeMutablePointer<Float>,
+                                          _ residual: UnsafePointer<Float>?) {
+        let lanes = Vector.scalarCount
+        var accumulators = InlineArray<N, Vector>(repeating: bias)
+        let pixelStride = op.inputPixelStride
+        for tap in 0..<op.tapCount {
+            let source = input + op.tapOffsets[tap]
+            let w = load(weights + tap * lanes)
+            for j in 0..<N { accumulators[j].addProduct(load(source + j * pixelStride), w) }
+        }
+        let sums = accumulators
+        for j in 0..<N {
+            var value = sums[j]
+            if let residual { value += load(residual + j * lanes) }
+            storeVector(activate(value, op.activation), output + j * lanes)
+        }
+    }
+}
