@@ -101,8 +101,8 @@ class SmallCNN(nn.Module):
         # strided + dilated conv (stride 2, dilation 2), HardSwish
         self.down = nn.Sequential(nn.Conv2d(16, 24, 3, stride=2, padding=2, dilation=2, bias=True),
                                   nn.BatchNorm2d(24), nn.Hardswish())
-        # two branches -> Concat: 3x3 conv + Sigmoid-gated 1x1 conv (Mul)
-        self.br_a = nn.Sequential(nn.Conv2d(24, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
+        # two branches -> Concat: grouped 3x3 conv (2 groups of 12 -> 8) + Sigmoid-gated 1x1 conv (Mul)
+        self.br_a = nn.Sequential(nn.Conv2d(24, 16, 3, padding=1, groups=2, bias=False), nn.BatchNorm2d(16), nn.ReLU())
         self.br_b = nn.Conv2d(24, 16, 1, bias=True)
         self.br_b_gate = nn.Conv2d(24, 16, 1, bias=True)
         self.se = SqueezeExcite(32)

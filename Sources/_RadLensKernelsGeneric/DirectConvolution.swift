@@ -4,8 +4,8 @@
 // A register tile holds F vectors of output channels for N output pixels of one row. For each
 // input channel of each tap it loads F weight vectors and broadcasts N input values: F x N
 // FMAs per F + N loads, with nothing packed at run time. Tiles are specialised for every
-// (F, N) by integer generic parameters; their accumulators live in registers as long as
-// F x N stays within the level's `directTileShape`.
+// (F, N) by integer generic parameters; the level's `directTileShape` bounds them by its
+// register count.
 import RadLensKernels
 
 extension Kernels {
@@ -174,7 +174,7 @@ extension Kernels {
         let lanes = Vector.scalarCount
         let width = op.outputWidth
         let blockStride = op.outputHeight * width * lanes
-        let tilesPerRow = (width + 7) / 8
+        let tilesPerRow = (width + 5) / 6
         for block in blockStart..<blockEnd {
             let weights = op.weights + block * op.tapCount * lanes
             let bias = load(op.bias + block * lanes)
@@ -192,31 +192,42 @@ extension Kernels {
                     case 3: depthwiseTile(InlineArray<3, Int>.self, op, input, weights, bias, op.output + offset, residual)
                     case 4: depthwiseTile(InlineArray<4, Int>.self, op, input, weights, bias, op.output + offset, residual)
                     case 5: depthwiseTile(InlineArray<5, Int>.self, op, input, weights, bias, op.output + offset, residual)
-                    case 6: depthwiseTile(InlineArray<6, Int>.self, op, input, weights, bias, op.output + offset, residual)
-                    case 7: depthwiseTile(InlineArray<7, Int>.self, op, input, weights, bias, op.output + offset, residual)
-                    default: depthwiseTile(InlineArray<8, Int>.self, op, input, weights, bias, op.output + offset, residual)
+                    default: depthwiseTile(InlineArray<6, Int>.self, op, input, weights, bias, op.output + offset, residual)
                     }
                 }
             }
         }
     }
 
-    /// N output pixels of one channel block: each tap is one vector FMA per pixel.
+    /// N (1...6) output pixels of one channel block: each tap is one vector FMA per pixel.
+    /// Named accumulators, as in the direct tile, so they stay in registers.
     @inline(__always)
     static func depthwiseTile<let N: Int>(_: InlineArray<N, Int>.Type, _ op: DirectConvOperands, _ input: UnsafePointer<Float>,
                                           _ weights: UnsafePointer<Float>, _ bias: Vector, _ output: UnsafeMutablePointer<Float>,
                                           _ residual: UnsafePointer<Float>?) {
         let lanes = Vector.scalarCount
-        var accumulators = InlineArray<N, Vector>(repeating: bias)
+        var a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias
         let pixelStride = op.inputPixelStride
         for tap in 0..<op.tapCount {
-            let source = input + op.tapOffsets[tap]
+            let p = input + op.tapOffsets[tap]
             let w = load(weights + tap * lanes)
-            for j in 0..<N { accumulators[j].addProduct(load(source + j * pixelStride), w) }
+            a0.addProduct(load(p), w)
+            if N > 1 { a1.addProduct(load(p + pixelStride), w) }
+            if N > 2 { a2.addProduct(load(p + 2 * pixelStride), w) }
+            if N > 3 { a3.addProduct(load(p + 3 * pixelStride), w) }
+            if N > 4 { a4.addProduct(load(p + 4 * pixelStride), w) }
+            if N > 5 { a5.addProduct(load(p + 5 * pixelStride), w) }
         }
-        let sums = accumulators
         for j in 0..<N {
-            var value = sums[j]
+            var value: Vector
+            switch j {
+            case 0: value = a0
+            case 1: value = a1
+            case 2: value = a2
+            case 3: value = a3
+            case 4: value = a4
+            default: value = a5
+            }
             if let residual { value += load(residual + j * lanes) }
             storeVector(activate(value, op.activation), output + j * lanes)
         }
