@@ -41,6 +41,21 @@ public protocol KernelSet: Sendable {
     /// `operands.weights` is [Cb][taps][B], `tapOffsets` are within one block.
     static func depthwiseBlocked(_ operands: DirectConvOperands, blockStart: Int, blockEnd: Int)
 
+    /// Max or average pooling of `planes` blocked planes ([H][W][B] each); average divides by
+    /// the valid taps, or with `countIncludePad` by the window clipped to the padded input.
+    static func poolBlocked(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, planes: Int, height: Int,
+                            width: Int, outputHeight: Int, outputWidth: Int, window: PoolWindow, max: Bool, countIncludePad: Bool)
+    /// Mean of each blocked plane: [planes][planeSize][B] to [planes][B].
+    static func globalAverageBlocked(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, planes: Int, planeSize: Int)
+    /// y = act(x * scale + shift) per channel on blocked planes; plane p uses block p % blocks
+    /// of `scale` and `shift`.
+    static func channelAffineBlocked(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, planes: Int, blocks: Int,
+                                     planeSize: Int, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, activation: Activation)
+    /// out = x (op) gate, x blocked [N][blocks][plane][B], gate one vector per image and block
+    /// ([N or 1][blocks][B], `perImage` false for 1): a squeeze-and-excitation gate.
+    static func binaryPerChannelBlocked(_ x: UnsafePointer<Float>, gate: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
+                                        batch: Int, blocks: Int, plane: Int, perImage: Bool, multiply: Bool)
+
     /// y[j] = act(dot(x, w[j]) + bias[j]) for j in [start, end): a fully connected layer on one row.
     static func dense(_ x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                       inputCount: Int, outputStart: Int, outputEnd: Int, activation: Activation,

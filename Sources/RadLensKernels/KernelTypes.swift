@@ -153,3 +153,22 @@ public struct DirectConvOperands: @unchecked Sendable {
         self.activation = activation
     }
 }
+
+/// A pooling window on one plane: kernel, strides, padding (ONNX begin/end) and dilations.
+public struct PoolWindow: Sendable {
+    public var kernelHeight, kernelWidth, strideY, strideX, padTop, padLeft, padBottom, padRight, dilationY, dilationX: Int
+
+    public init(kernelHeight: Int, kernelWidth: Int, strideY: Int, strideX: Int, padTop: Int, padLeft: Int, padBottom: Int,
+                padRight: Int, dilationY: Int, dilationX: Int) {
+        self.kernelHeight = kernelHeight
+        self.kernelWidth = kernelWidth
+        self.strideY = strideY
+        self.strideX = strideX
+        self.padTop = padTop
+        self.padLeft = padLeft
+        self.padBottom = padBottom
+        self.padRight = padRight
+        self.dilationY = dilationY
+        self.dilationX = dilationX
+    }
+}

@@ -38,6 +38,18 @@ struct BlockedLayout {
         return .gemm
     }
 
+    /// For a 4-D Add or Mul of a full [N, C, H, W] tensor and a [N or 1, C, 1, 1] one, the index
+    /// (0 or 1) of the per-channel operand; nil otherwise.
+    static func perChannelOperand(of a: [Int]?, _ b: [Int]?) -> Int? {
+        guard let a, let b, a.count == 4, b.count == 4, a[1] == b[1] else { return nil }
+        func isPerChannel(_ small: [Int], of full: [Int]) -> Bool {
+            (small[0] == full[0] || small[0] == 1) && small[2] == 1 && small[3] == 1 && full[2] * full[3] > 1
+        }
+        if isPerChannel(b, of: a) { return 1 }
+        if isPerChannel(a, of: b) { return 0 }
+        return nil
+    }
+
     init(graph: OptimizedGraph, shapes: [String: [Int]], lanes: Int) {
         self.lanes = lanes
         var converted: [String: String] = [:]  // "name>blocked" or "name>plain" -> value
@@ -74,8 +86,10 @@ struct BlockedLayout {
             case .pool, .activation, .channelAffine, .globalAveragePool:
                 outputBlocked = blocked.contains(inputs[0]) && isRank4(inputs[0])
             case .add, .mul:
-                // Same-shape 4-D operands are added lane by lane in either layout.
-                outputBlocked = shapes[inputs[0]] == shapes[inputs[1]] && isRank4(inputs[0]) && inputs.contains { blocked.contains($0) }
+                // Same-shape 4-D operands combine lane by lane in either layout; a [N or 1, C, 1, 1]
+                // operand (a squeeze-and-excitation gate) is one vector per block.
+                let shapesMatch = shapes[inputs[0]] == shapes[inputs[1]] || Self.perChannelOperand(of: shapes[inputs[0]], shapes[inputs[1]]) != nil
+                outputBlocked = shapesMatch && isRank4(inputs[0]) && isRank4(inputs[1]) && inputs.contains { blocked.contains($0) }
                 layer.inputs = inputs.map { value($0, blocked: outputBlocked) }
             case .concat(let axis):
                 // Channel blocks concatenate as whole blocks when no input has padding lanes.

@@ -280,8 +280,8 @@ final class ExecutionPlan: @unchecked Sendable {
             if blocked {
                 let blocks = (x[1] + lanes - 1) / lanes
                 return { _ in
-                    BlockedOps.channelAffine(input, output, planes: x[0] * blocks, blocks: blocks, planeSize: plane, scale: scale,
-                                             shift: shift, activation, lanes: lanes)
+                    kernels.channelAffineBlocked(input, output, planes: x[0] * blocks, blocks: blocks, planeSize: plane, scale: scale,
+                                                 shift: shift, activation: activation)
                 }
             }
             return { _ in
@@ -294,6 +294,15 @@ final class ExecutionPlan: @unchecked Sendable {
             let b = shapes[layer.inputs[1]]!
             let other = UnsafePointer(pointers[layer.inputs[1]]!)
             let multiply: Bool = { if case .mul = layer.kind { return true } else { return false } }()
+            if blocked, let small = BlockedLayout.perChannelOperand(of: x, b) {
+                let full = small == 1 ? input : other, gate = small == 1 ? other : input
+                let fullShape = small == 1 ? x : b, perImage = (small == 1 ? b : x)[0] > 1
+                let blocks = (fullShape[1] + lanes - 1) / lanes
+                return { _ in
+                    kernels.binaryPerChannelBlocked(full, gate: gate, output, batch: fullShape[0], blocks: blocks,
+                                                    plane: fullShape[2] * fullShape[3], perImage: perImage, multiply: multiply)
+                }
+            }
             if blocked {  // Same shapes, same layout: lane by lane over the stored floats.
                 let count = [storedCount(layer.output)]
                 return { _ in Elementwise.binary(input, count, other, count, output, count, multiply: multiply) }
@@ -315,9 +324,9 @@ final class ExecutionPlan: @unchecked Sendable {
                     let chunk = max(1, (planes + threadPool.threadCount - 1) / threadPool.threadCount)
                     threadPool.parallelFor((planes + chunk - 1) / chunk) { task, _ in
                         let start = task * chunk, count = min(chunk, planes - start)
-                        BlockedOps.pool(input + start * x[2] * x[3] * lanes, output + start * y[2] * y[3] * lanes, planes: count,
-                                        height: x[2], width: x[3], outputHeight: y[2], outputWidth: y[3], window: window, max: isMax,
-                                        countIncludePad: pool.countIncludePad, lanes: lanes)
+                        kernels.poolBlocked(input + start * x[2] * x[3] * lanes, output + start * y[2] * y[3] * lanes, planes: count,
+                                            height: x[2], width: x[3], outputHeight: y[2], outputWidth: y[3], window: window, max: isMax,
+                                            countIncludePad: pool.countIncludePad)
                     }
                 }
             }
@@ -340,7 +349,7 @@ final class ExecutionPlan: @unchecked Sendable {
             let size = x.dropFirst(2).reduce(1, *)
             if blocked {
                 let planes = x[0] * ((x[1] + lanes - 1) / lanes)
-                return { _ in BlockedOps.globalAverage(input, output, planes: planes, planeSize: size, lanes: lanes) }
+                return { _ in kernels.globalAverageBlocked(input, output, planes: planes, planeSize: size) }
             }
             let planes = x[0] * x[1]
             return { _ in Pooling.globalAverage(input, output, planes: planes, planeSize: size) }

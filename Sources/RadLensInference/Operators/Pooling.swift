@@ -1,8 +1,8 @@
+import RadLensKernels
+
 /// Max and average pooling over the spatial axes of NCHW tensors.
 enum Pooling {
-    struct Window {
-        var kernelHeight, kernelWidth, strideY, strideX, padTop, padLeft, padBottom, padRight, dilationY, dilationX: Int
-    }
+    typealias Window = PoolWindow
 
     /// Max pooling without dilation, separably: the max over the window's rows first (whole rows at
     /// once, vectorised), then over its columns on that one row. Same result as `pool`, several

@@ -1,0 +1,89 @@
+// Pooling, global pooling, per-channel affine and per-channel gates on the blocked (NCHWc)
+// layout: one vector holds one pixel's channel block, so every operation is a vector
+// operation. Compiled per instruction-set level like Kernels.swift (symlinked).
+import RadLensKernels
+
+extension Kernels {
+    public static func poolBlocked(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, planes: Int, height: Int,
+                                   width: Int, outputHeight: Int, outputWidth: Int, window w: PoolWindow, max isMax: Bool,
+                                   countIncludePad: Bool) {
+        let lanes = Vector.scalarCount
+        for plane in 0..<planes {
+            let source = input + plane * height * width * lanes
+            var destination = output + plane * outputHeight * outputWidth * lanes
+            for oy in 0..<outputHeight {
+                let y0 = oy * w.strideY - w.padTop
+                for ox in 0..<outputWidth {
+                    let x0 = ox * w.strideX - w.padLeft
+                    var accumulator = Vector(repeating: isMax ? -.infinity : 0)
+                    var valid = 0
+                    for ky in 0..<w.kernelHeight {
+                        let y = y0 + ky * w.dilationY
+                        if y < 0 || y >= height { continue }
+                        for kx in 0..<w.kernelWidth {
+                            let x = x0 + kx * w.dilationX
+                            if x < 0 || x >= width { continue }
+                            let pixel = load(source + (y * width + x) * lanes)
+                            accumulator = isMax ? maximum(accumulator, pixel) : accumulator + pixel
+                            valid += 1
+                        }
+                    }
+                    if !isMax {
+                        var divisor = valid
+                        if countIncludePad {
+                            // The window clipped to the padded input, as PyTorch and ONNX Runtime count it.
+                            let yEnd = min(y0 + w.kernelHeight, height + w.padBottom)
+                            let xEnd = min(x0 + w.kernelWidth, width + w.padRight)
+                            divisor = (yEnd - y0) * (xEnd - x0)
+                        }
+                        accumulator *= divisor > 0 ? 1 / Float(divisor) : 0
+                    }
+                    storeVector(accumulator, destination)
+                    destination += lanes
+                }
+            }
+        }
+    }
+
+    public static func globalAverageBlocked(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, planes: Int,
+                                            planeSize: Int) {
+        let lanes = Vector.scalarCount
+        for plane in 0..<planes {
+            let source = input + plane * planeSize * lanes
+            var sum = Vector()
+            for i in 0..<planeSize { sum += load(source + i * lanes) }
+            storeVector(sum * (1 / Float(planeSize)), output + plane * lanes)
+        }
+    }
+
+    public static func channelAffineBlocked(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, planes: Int,
+                                            blocks: Int, planeSize: Int, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
+                                            activation: Activation) {
+        let lanes = Vector.scalarCount
+        for plane in 0..<planes {
+            let block = plane % blocks
+            let a = load(scale + block * lanes), b = load(shift + block * lanes)
+            let base = plane * planeSize * lanes
+            for i in 0..<planeSize {
+                var x = b
+                x.addProduct(load(input + base + i * lanes), a)
+                storeVector(activate(x, activation), output + base + i * lanes)
+            }
+        }
+    }
+
+    public static func binaryPerChannelBlocked(_ x: UnsafePointer<Float>, gate: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
+                                               batch: Int, blocks: Int, plane: Int, perImage: Bool, multiply: Bool) {
+        let lanes = Vector.scalarCount
+        for n in 0..<batch {
+            for block in 0..<blocks {
+                let g = load(gate + ((perImage ? n * blocks : 0) + block) * lanes)
+                let base = (n * blocks + block) * plane * lanes
+                for i in 0..<plane {
+                    let value = load(x + base + i * lanes)
+                    storeVector(multiply ? value * g : value + g, output + base + i * lanes)
+                }
+            }
+        }
+    }
+}
