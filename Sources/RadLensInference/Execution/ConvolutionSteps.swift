@@ -40,7 +40,9 @@ extension ExecutionPlan {
         var source = input
         var copyPadded: ((ThreadPool) -> Void)?
         if paddedHeight != height || paddedWidth != width {
-            let padded = arena.allocate(batch * planes * paddedPlane)
+            let key = [batch, planes, paddedHeight, paddedWidth, padTop, padLeft, pixelFloats]
+            let padded = paddedInputs[key] ?? arena.allocate(batch * planes * paddedPlane)
+            paddedInputs[key] = padded
             let rowFloats = width * pixelFloats, totalPlanes = batch * planes
             copyPadded = { pool in
                 let chunk = max(1, (totalPlanes + 2 * pool.threadCount - 1) / (2 * pool.threadCount))

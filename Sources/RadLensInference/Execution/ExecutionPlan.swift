@@ -16,6 +16,9 @@ final class ExecutionPlan: @unchecked Sendable {
     /// Values stored in the blocked layout, and where the plain graph outputs are.
     let layout: BlockedLayout
     let arena = Arena()
+    /// Zero-bordered input copies for padded convolutions, shared by every convolution with the
+    /// same padded geometry (they write the same interior, so the borders stay zero).
+    var paddedInputs: [[Int]: UnsafeMutablePointer<Float>] = [:]
 
     init(graph: OptimizedGraph, weights: PreparedWeights, kernels: any KernelSet.Type,
          inputShapes: [String: [Int]], threads: Int) throws(InferenceError) {
