@@ -5,11 +5,10 @@
                                                     [--peak-per-core 117] [--radlens PATH]
 
 Models (default): Models/cxr-pneumonia/model.onnx if it exists (at its fixed input size from
-Models/cxr-pneumonia/manifest.json `input.height/width`; RadLens also timed with
-`--precision fast`), and the engine fixtures resnet18-c1, densenet121-c1, mobilenet_v2-c1,
+Models/cxr-pneumonia/manifest.json `input.height/width`), and the engine fixtures resnet18-c1, densenet121-c1, mobilenet_v2-c1,
 small_cnn-c1 from Tests/Fixtures/models/ at 224x224 (they end in global pooling, so any H, W).
 
-For each model x threads x batch:
+For each model x threads x batch (RadLens timed twice: `--precision fp32` and `--precision fast`):
 * ONNX Runtime: CPU provider, intra_op_num_threads=threads, inter_op_num_threads=1, sequential
   execution, default graph optimisations; warm-up, then iterations until >= 2 s (--quick: 0.5 s).
 * RadLens: `.build/release/radlens model bench MODEL --batch N --threads T --height H --width W
@@ -403,7 +402,7 @@ def main() -> None:
         print(f"\n{label}: {os.path.relpath(path, REPO)}, input {c}x{h}x{w}, "
               f"{flops / 1e9:.3f} GFLOP/image (" + ", ".join(f"{k} {v / 1e9:.3f}" for k, v in by_op.items())
               + f"; counted with {method})")
-        precisions = [None]  # RadLens has no fast (Winograd/bf16) path yet: fp32 only
+        precisions = ["fp32", "fast"]  # fast: Winograd F(4x4,3x3) for 3x3 stride-1 convolutions
         for t in args.threads:
             for b in args.batches:
                 r = ort_bench(path, (b, c, h, w), t, min_time, warmup)
@@ -456,7 +455,8 @@ def main() -> None:
     for l in lines:
         print("  ".join(v.ljust(wd) if i < 2 else v.rjust(wd) for i, (v, wd) in enumerate(zip(l, widths))))
     print(f"\nGFLOP/s use this script's FLOP count (Conv + Gemm/MatMul, 2 FLOPs per multiply-add). "
-          f"%pk = % of {args.peak_per_core:g} GFLOP/s x threads (FP32 FMA peak of this Zen 4 machine).")
+          f"%pk = % of {args.peak_per_core:g} GFLOP/s x threads (FP32 FMA peak of this Zen 4 machine). "
+          f"fast rows count the direct convolution's FLOPs, so Winograd can exceed 100%.")
     errors = sorted({r["radlens_error"] for r in rows if "radlens_error" in r})
     if errors and have_radlens:
         print("RadLens errors: " + "; ".join(errors))

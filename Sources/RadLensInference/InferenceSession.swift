@@ -1,6 +1,16 @@
 import Foundation
 import RadLensKernels
 
+/// How exactly a session computes.
+public enum Precision: String, Sendable, CaseIterable, Codable {
+    /// Every convolution as a direct fp32 sum: the reference results.
+    case fp32
+    /// 3x3 stride-1 convolutions on images with enough 4x4 output tiles use Winograd
+    /// F(4x4, 3x3): about 4x fewer multiplies, with rounding differences of the order of 1e-5
+    /// relative (checked against fp32 by the tests and `radlens model bench --precision fast`).
+    case fast
+}
+
 /// How a session runs.
 public struct SessionOptions: Sendable, Equatable {
     /// Worker threads (including the caller). Default: the machine's active processors.
@@ -10,12 +20,15 @@ public struct SessionOptions: Sendable, Equatable {
     /// When false, inputs may differ from the declared spatial size (for networks that end in
     /// global pooling); rank and channels are still checked.
     public var enforcesDeclaredShape: Bool
+    /// fp32 (default) or fast (Winograd for 3x3 convolutions).
+    public var precision: Precision
 
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                kernelLevel: KernelLevel = .best, enforcesDeclaredShape: Bool = true) {
+                kernelLevel: KernelLevel = .best, enforcesDeclaredShape: Bool = true, precision: Precision = .fp32) {
         self.threads = max(1, threads)
         self.kernelLevel = kernelLevel
         self.enforcesDeclaredShape = enforcesDeclaredShape
+        self.precision = precision
     }
 }
 
@@ -72,7 +85,7 @@ public final class InferenceSession {
         self.inputs = definition.inputs
         self.outputs = definition.outputs
         kernels = options.kernelLevel.kernels
-        weights = PreparedWeights(graph: graph, kernels: kernels)
+        weights = PreparedWeights(graph: graph, kernels: kernels, precision: options.precision)
         pool = ThreadPool(threads: options.threads)
     }
 

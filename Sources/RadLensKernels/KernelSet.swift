@@ -41,6 +41,16 @@ public protocol KernelSet: Sendable {
     /// `operands.weights` is [Cb][taps][B], `tapOffsets` are within one block.
     static func depthwiseBlocked(_ operands: DirectConvOperands, blockStart: Int, blockEnd: Int)
 
+    /// Winograd F(4x4, 3x3) input transform of tiles [tileStart, tileEnd) of one blocked,
+    /// zero-padded image into `transformed[36][tiles][blocks x B]`.
+    static func winogradInput(_ input: UnsafePointer<Float>, blocks: Int, blockStride: Int, rowStride: Int, tilesX: Int, tiles: Int,
+                              tileStart: Int, tileEnd: Int, transformed: UnsafeMutablePointer<Float>)
+    /// Winograd F(4x4, 3x3) output transform of `reduced[36][blocks][tiles][B]` for output
+    /// channel blocks [blockStart, blockEnd), with the fused bias, residual and activation of
+    /// `operands` (whose output is blocked [blocks][OH][OW][B]).
+    static func winogradOutput(_ reduced: UnsafePointer<Float>, tiles: Int, tilesX: Int, blocks: Int, blockStart: Int, blockEnd: Int,
+                               _ operands: DirectConvOperands)
+
     /// Max or average pooling of `planes` blocked planes ([H][W][B] each); average divides by
     /// the valid taps, or with `countIncludePad` by the window clipped to the padded input.
     static func poolBlocked(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, planes: Int, height: Int,

@@ -32,7 +32,7 @@ public final class Analyzer {
         var input = AnalysisReport.InputInfo(path: displayPath ?? path)
         let modelInfo = AnalysisReport.ModelInfo(name: manifest.name, version: manifest.version, sha256: modelSHA256)
         let provenance = AnalysisReport.Provenance(radlensVersion: RadLensInfo.version, kernelLevel: classifier.kernelLevel.rawValue,
-                                                   generatedAt: Date().ISO8601Format())
+                                                   precision: classifier.precision.rawValue, generatedAt: Date().ISO8601Format())
         do throws(AnalysisError) {
             let bytes: [UInt8]
             do {

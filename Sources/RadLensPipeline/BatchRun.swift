@@ -22,9 +22,12 @@ public struct BatchOptions: Sendable, Codable {
     public var shard: Shard?
     public var force: Bool
     public var language: ReportLanguage
+    public var precision: Precision
 
     public init(input: String, output: String, modelPath: String, formats: [ReportFormat] = [.json], include: [String] = [],
-                jobs: Int = 2, threadsPerJob: Int = 1, shard: Shard? = nil, force: Bool = false, language: ReportLanguage = .en) {
+                jobs: Int = 2, threadsPerJob: Int = 1, shard: Shard? = nil, force: Bool = false, language: ReportLanguage = .en,
+                precision: Precision = .fp32) {
+        self.precision = precision
         self.input = input
         self.output = output
         self.modelPath = modelPath
@@ -80,7 +83,7 @@ public enum BatchRun {
         let modelSHA = bundle.manifest.model.sha256
         let state = BatchState(total: paths.count)
         let analyzers = try (0..<options.jobs).map { _ throws(AnalysisError) in
-            try Analyzer(bundle: bundle, options: SessionOptions(threads: options.threadsPerJob))
+            try Analyzer(bundle: bundle, options: SessionOptions(threads: options.threadsPerJob, precision: options.precision))
         }
         let errors = ErrorBox()
         let group = DispatchGroup()

@@ -108,6 +108,8 @@ public final class Classifier {
 
     /// The engine's kernel level.
     public var kernelLevel: KernelLevel { session.kernelLevel }
+    /// The engine's precision.
+    public var precision: Precision { session.options.precision }
 }
 
 /// The model's answer for one image.

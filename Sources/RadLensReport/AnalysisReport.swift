@@ -154,11 +154,14 @@ public struct AnalysisReport: Sendable, Codable, Equatable {
     public struct Provenance: Sendable, Codable, Equatable {
         public var radlensVersion: String
         public var kernelLevel: String
+        /// The engine's arithmetic: "fp32" or "fast" (Winograd convolutions).
+        public var precision: String
         /// ISO 8601 time of the analysis.
         public var generatedAt: String
-        public init(radlensVersion: String, kernelLevel: String, generatedAt: String) {
+        public init(radlensVersion: String, kernelLevel: String, precision: String, generatedAt: String) {
             self.radlensVersion = radlensVersion
             self.kernelLevel = kernelLevel
+            self.precision = precision
             self.generatedAt = generatedAt
         }
     }

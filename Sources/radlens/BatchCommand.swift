@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import RadLensInference
 import RadLensPipeline
 import RadLensReport
 
@@ -49,6 +50,9 @@ struct BatchCommand: ParsableCommand {
     @Option(help: "Engine threads per worker.")
     var threads: Int = 1
 
+    @Option(help: "Engine precision: fp32, or fast (Winograd 3x3 convolutions; same decisions, probabilities within ~1e-6).")
+    var precision: Precision = .fp32
+
     @Option(help: "Process share I of N (e.g. 0/4); default from Slurm or Kubernetes environment variables.")
     var shard: String?
 
@@ -75,7 +79,8 @@ struct BatchCommand: ParsableCommand {
                 throw ValidationError("no model bundle found: pass --model DIR")
             }
             let options = BatchOptions(input: input, output: output, modelPath: modelPath, formats: formats, include: include,
-                                       jobs: jobs, threadsPerJob: threads, shard: shardValue, force: force, language: lang)
+                                       jobs: jobs, threadsPerJob: threads, shard: shardValue, force: force, language: lang,
+                                       precision: precision)
             logger.info("batch started", metadata: ["input": "\(input)", "output": "\(output)", "shard": "\(shardValue?.description ?? "all")"])
             let reporter = ProgressReporter(logger: logger, quiet: quiet)
             let record = try BatchRun.run(options) { counts in reporter.update(counts) }

@@ -5,12 +5,14 @@ import Testing
 /// The shipped model through the full Swift pipeline on the Kermany data (skipped when absent).
 @Suite(.serialized) struct ShippedModelTests {
     /// `radlens evaluate` on the 624-image test set gives the model card's figures, and the Python
-    /// metrics code computes the same figures from the Swift predictions.
-    @Test func evaluateReproducesTheModelCardFigures() throws {
+    /// metrics code computes the same figures from the Swift predictions; the fast precision
+    /// (Winograd convolutions) leaves every figure unchanged.
+    @Test(arguments: ["fp32", "fast"])
+    func evaluateReproducesTheModelCardFigures(precision: String) throws {
         guard let data = TestPaths.kermany, let python = TestPaths.python else { return }
-        let predictions = try TestPaths.temporaryDirectory("evaluate").appendingPathComponent("predictions.csv")
+        let predictions = try TestPaths.temporaryDirectory("evaluate-\(precision)").appendingPathComponent("predictions.csv")
         let result = try radlens(["evaluate", data.appendingPathComponent("224/test").path, "--model", shippedModel,
-                                  "--format", "json", "--predictions", predictions.path])
+                                  "--format", "json", "--predictions", predictions.path, "--precision", precision])
         #expect(result.status == 0, "\(result.stderr)")
         let swift = try JSONSerialization.jsonObject(with: result.stdout) as! [String: Any]
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: shippedModel + "/manifest.json"))) as! [String: Any]

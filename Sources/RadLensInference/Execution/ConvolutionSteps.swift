@@ -13,6 +13,10 @@ extension ExecutionPlan {
         flops += 2 * x[0] * conv.outputChannels * y[2] * y[3] * conv.channelsPerGroup * conv.kernel.height * conv.kernel.width
         switch prepared.method {
         case .direct(let blockedInput):
+            if let winograd = prepared.winograd, x[0] * ((y[2] + 3) / 4) * ((y[3] + 3) / 4) >= Self.winogradMinimumTiles {
+                return winogradStep(conv, prepared, transformedWeights: winograd, x: x, y: y, yAxis: yAxis, xAxis: xAxis, input: input,
+                                    output: output, residual: residual, kernels: kernels, threads: threads)
+            }
             return blockedConvStep(conv, prepared, x: x, y: y, yAxis: yAxis, xAxis: xAxis, input: input, output: output,
                                    residual: residual, blockedInput: blockedInput, depthwise: false, kernels: kernels, threads: threads)
         case .depthwise:
@@ -22,6 +26,107 @@ extension ExecutionPlan {
             return gemmConvStep(conv, prepared, x: x, y: y, input: input, output: output, residual: residual, kernels: kernels,
                                 scratch: scratch, threads: threads)
         }
+    }
+
+    /// A zero-bordered copy of `input` (planes of `pixelFloats` floats per pixel) with the
+    /// image at (padTop, padLeft), and the step that refreshes its interior each run; or the
+    /// input itself when there is nothing to pad. Convolutions with the same padded geometry
+    /// share one buffer: they write the same interior, so its borders stay zero.
+    private func paddedCopy(of input: UnsafePointer<Float>, batch: Int, planes: Int, height: Int, width: Int, pixelFloats: Int,
+                            padTop: Int, padLeft: Int, paddedHeight: Int, paddedWidth: Int)
+        -> (UnsafePointer<Float>, ((ThreadPool) -> Void)?) {
+        guard paddedHeight != height || paddedWidth != width else { return (input, nil) }
+        let paddedPlane = paddedHeight * paddedWidth * pixelFloats
+        let key = [batch, planes, height, width, paddedHeight, paddedWidth, padTop, padLeft, pixelFloats]
+        let padded = paddedInputs[key] ?? arena.allocate(batch * planes * paddedPlane)
+        paddedInputs[key] = padded
+        let rowFloats = width * pixelFloats, totalPlanes = batch * planes
+        let copy: (ThreadPool) -> Void = { pool in
+            let chunk = max(1, (totalPlanes + 2 * pool.threadCount - 1) / (2 * pool.threadCount))
+            pool.parallelFor((totalPlanes + chunk - 1) / chunk) { task, _ in
+                for plane in (task * chunk)..<min(totalPlanes, (task + 1) * chunk) {
+                    let from = input + plane * height * rowFloats
+                    let to = padded + plane * paddedPlane + (padTop * paddedWidth + padLeft) * pixelFloats
+                    for row in 0..<height { (to + row * paddedWidth * pixelFloats).update(from: from + row * rowFloats, count: rowFloats) }
+                }
+            }
+        }
+        return (UnsafePointer(padded), copy)
+    }
+
+    /// Images x 4x4 output tiles below which a fast-precision 3x3 convolution stays direct: with
+    /// few tiles each transformed weight (4x more of them) is used too few times to pay.
+    static let winogradMinimumTiles = 4
+
+    /// A 3x3 stride-1 convolution by Winograd F(4x4, 3x3): input transform, 36 reductions over
+    /// channels (the direct tile with tiles as pixels), output transform with the fused epilogue.
+    private func winogradStep(_ conv: ConvLayer, _ prepared: PreparedConv, transformedWeights: [UnsafePointer<Float>], x: [Int], y: [Int],
+                              yAxis: SpatialAxis, xAxis: SpatialAxis, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                              residual: UnsafePointer<Float>?, kernels: any KernelSet.Type, threads: Int) -> (ThreadPool) -> Void {
+        let lanes = kernels.blockChannels
+        let batch = x[0]
+        let inputBlocks = (x[1] + lanes - 1) / lanes, channels = inputBlocks * lanes
+        let outputBlocks = (conv.outputChannels + lanes - 1) / lanes
+        let tilesY = (y[2] + 3) / 4, tilesX = (y[3] + 3) / 4, tiles = tilesY * tilesX
+        // Every 6x6 input tile must lie inside the padded copy: pad the bottom and right further.
+        let paddedHeight = max(x[2] + yAxis.padBegin + yAxis.padEnd, tilesY * 4 + 2)
+        let paddedWidth = max(x[3] + xAxis.padBegin + xAxis.padEnd, tilesX * 4 + 2)
+        let (source, copyPadded) = paddedCopy(of: input, batch: batch, planes: inputBlocks, height: x[2], width: x[3], pixelFloats: lanes,
+                                              padTop: yAxis.padBegin, padLeft: xAxis.padBegin,
+                                              paddedHeight: paddedHeight, paddedWidth: paddedWidth)
+        let inputImage = inputBlocks * paddedHeight * paddedWidth * lanes
+        let transformedImage = 36 * tiles * channels, reducedImage = 36 * outputBlocks * tiles * lanes
+        let transformed = winogradBuffer(0, count: batch * transformedImage), reduced = winogradBuffer(1, count: batch * reducedImage)
+        let outputImage = outputBlocks * lanes * y[2] * y[3]
+        let single = arena.allocateOffsets([0])
+        // The 36 reductions: pixels are tiles, one tap of `channels` consecutive channels.
+        let reduction = DirectConvOperands(
+            input: transformed, inputRowStride: 0, inputPixelStride: channels, inputBlockStride: 0, strideY: 0, tapOffsets: single,
+            tapCount: 1, channelsPerTap: channels, weights: transformedWeights[0], outputHeight: 1, outputWidth: tiles,
+            output: reduced, bias: prepared.winogradBias!, residual: nil, activation: .none)
+        let epilogue = DirectConvOperands(
+            input: source, inputRowStride: 0, inputPixelStride: 0, inputBlockStride: 0, strideY: 0, tapOffsets: single, tapCount: 0,
+            channelsPerTap: 0, weights: transformedWeights[0], outputHeight: y[2], outputWidth: y[3], output: output, bias: prepared.bias,
+            residual: residual, activation: conv.activation)
+        let tileChunk = max(1, (batch * tiles + 2 * threads - 1) / (2 * threads))
+        let blockStep = kernels.directTileBlocks
+        return { pool in
+            copyPadded?(pool)
+            let tileTasks = (tiles + tileChunk - 1) / tileChunk
+            pool.parallelFor(batch * tileTasks) { task, _ in
+                let image = task / tileTasks, start = task % tileTasks * tileChunk
+                kernels.winogradInput(source + image * inputImage, blocks: inputBlocks, blockStride: paddedHeight * paddedWidth * lanes,
+                                      rowStride: paddedWidth * lanes, tilesX: tilesX, tiles: tiles, tileStart: start,
+                                      tileEnd: min(tiles, start + tileChunk), transformed: transformed + image * transformedImage)
+            }
+            pool.parallelFor(batch * 36) { task, _ in
+                let image = task / 36, xi = task % 36
+                var operands = reduction
+                operands.input = UnsafePointer(transformed + image * transformedImage + xi * tiles * channels)
+                operands.output = reduced + image * reducedImage + xi * outputBlocks * tiles * lanes
+                operands.weights = transformedWeights[xi]
+                kernels.directConvolve(operands, blockStart: 0, blockEnd: outputBlocks, rowStart: 0, rowEnd: 1)
+            }
+            let blockGroups = (outputBlocks + blockStep - 1) / blockStep
+            pool.parallelFor(batch * blockGroups) { task, _ in
+                let image = task / blockGroups, start = task % blockGroups * blockStep
+                var operands = epilogue
+                operands.output += image * outputImage
+                operands.residual = residual.map { $0 + image * outputImage }
+                kernels.winogradOutput(reduced + image * reducedImage, tiles: tiles, tilesX: tilesX, blocks: outputBlocks,
+                                       blockStart: start, blockEnd: min(outputBlocks, start + blockStep), operands)
+            }
+        }
+    }
+
+    /// Scratch of at least `count` floats for Winograd's transformed inputs (role 0) or
+    /// reductions (role 1), shared by the Winograd convolutions of the plan (they run one after
+    /// another); a larger need allocates a larger buffer for this and later layers.
+    private func winogradBuffer(_ role: Int, count: Int) -> UnsafeMutablePointer<Float> {
+        if let existing = winogradScratch[role], existing.count >= count { return existing.pointer }
+        let pointer = arena.allocate(count)
+        winogradScratch[role] = (pointer, count)
+        return pointer
     }
 
     /// A direct or depthwise convolution writing a blocked output. A padded convolution reads a
@@ -37,25 +142,9 @@ extension ExecutionPlan {
         let padTop = yAxis.padBegin, padLeft = xAxis.padBegin
         let paddedHeight = height + padTop + yAxis.padEnd, paddedWidth = width + padLeft + xAxis.padEnd
         let paddedPlane = paddedHeight * paddedWidth * pixelFloats
-        var source = input
-        var copyPadded: ((ThreadPool) -> Void)?
-        if paddedHeight != height || paddedWidth != width {
-            let key = [batch, planes, paddedHeight, paddedWidth, padTop, padLeft, pixelFloats]
-            let padded = paddedInputs[key] ?? arena.allocate(batch * planes * paddedPlane)
-            paddedInputs[key] = padded
-            let rowFloats = width * pixelFloats, totalPlanes = batch * planes
-            copyPadded = { pool in
-                let chunk = max(1, (totalPlanes + 2 * pool.threadCount - 1) / (2 * pool.threadCount))
-                pool.parallelFor((totalPlanes + chunk - 1) / chunk) { task, _ in
-                    for plane in (task * chunk)..<min(totalPlanes, (task + 1) * chunk) {
-                        let from = input + plane * height * rowFloats
-                        let to = padded + plane * paddedPlane + (padTop * paddedWidth + padLeft) * pixelFloats
-                        for row in 0..<height { (to + row * paddedWidth * pixelFloats).update(from: from + row * rowFloats, count: rowFloats) }
-                    }
-                }
-            }
-            source = UnsafePointer(padded)
-        }
+        let (source, copyPadded) = paddedCopy(of: input, batch: batch, planes: planes, height: height, width: width,
+                                              pixelFloats: pixelFloats, padTop: padTop, padLeft: padLeft,
+                                              paddedHeight: paddedHeight, paddedWidth: paddedWidth)
         // Tap offsets: direct taps run over (input plane, ky, kx); depthwise taps stay in one block.
         var offsets: [Int] = []
         for plane in 0..<(depthwise ? 1 : planes) {

@@ -19,6 +19,8 @@ final class ExecutionPlan: @unchecked Sendable {
     /// Zero-bordered input copies for padded convolutions, shared by every convolution with the
     /// same padded geometry (they write the same interior, so the borders stay zero).
     var paddedInputs: [[Int]: UnsafeMutablePointer<Float>] = [:]
+    /// Winograd's intermediate buffers by role (see `winogradBuffer`).
+    var winogradScratch: [Int: (pointer: UnsafeMutablePointer<Float>, count: Int)] = [:]
 
     init(graph: OptimizedGraph, weights: PreparedWeights, kernels: any KernelSet.Type,
          inputShapes: [String: [Int]], threads: Int) throws(InferenceError) {

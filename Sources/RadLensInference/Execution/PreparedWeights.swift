@@ -8,6 +8,11 @@ struct PreparedConv: @unchecked Sendable {
     var weights: [UnsafePointer<Float>]
     /// One per output channel; direct and depthwise pad it with zeros to whole blocks.
     var bias: UnsafePointer<Float>
+    /// With `Precision.fast`, for a 3x3 stride-1 convolution: the Winograd-transformed weights,
+    /// 36 buffers (one per transform point) packed by `packDirectWeights` as a 1x1 convolution.
+    var winograd: [UnsafePointer<Float>]?
+    /// Zeros for Winograd's intermediate reductions, which take no bias.
+    var winogradBias: UnsafePointer<Float>?
 }
 
 struct PreparedDense: @unchecked Sendable {
@@ -23,11 +28,15 @@ final class PreparedWeights: @unchecked Sendable {
     var affines: [Int: (scale: UnsafePointer<Float>, shift: UnsafePointer<Float>)] = [:]
     var constants: [String: UnsafePointer<Float>] = [:]
 
-    init(graph: OptimizedGraph, kernels: any KernelSet.Type) {
+    init(graph: OptimizedGraph, kernels: any KernelSet.Type, precision: Precision) {
         for (index, layer) in graph.layers.enumerated() {
             switch layer.kind {
             case .conv(let conv):
                 convs[index] = prepare(conv, kernels: kernels)
+                if precision == .fast && Self.isWinogradCandidate(conv) {
+                    convs[index]!.winograd = winogradWeights(conv, kernels: kernels)
+                    convs[index]!.winogradBias = UnsafePointer(arena.allocate(conv.outputChannels + kernels.blockChannels))
+                }
             case .dense(let dense):
                 denses[index] = PreparedDense(weights: arena.copy(dense.weights), bias: dense.bias.map { UnsafePointer(arena.copy($0)) })
             case .channelAffine(let scale, let shift, _):
@@ -38,6 +47,43 @@ final class PreparedWeights: @unchecked Sendable {
             }
         }
         for (name, tensor) in graph.constants { constants[name] = UnsafePointer(arena.copy(tensor.data)) }
+    }
+
+    /// A 3x3, stride-1, undilated, ungrouped convolution on a blocked input.
+    static func isWinogradCandidate(_ conv: ConvLayer) -> Bool {
+        conv.groups == 1 && conv.kernel == (3, 3) && conv.strides == (1, 1) && conv.dilations == (1, 1)
+            && BlockedLayout.method(of: conv) == .direct(blockedInput: true)
+    }
+
+    /// U = G g G^T for every output and input channel (in double precision), packed per
+    /// transform point xi = 6i + j as the weights of a 1x1 convolution over the padded channels.
+    private func winogradWeights(_ conv: ConvLayer, kernels: any KernelSet.Type) -> [UnsafePointer<Float>] {
+        let g: [[Double]] = [[1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
+                             [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
+        let lanes = kernels.blockChannels
+        let outputs = conv.outputChannels, inputs = conv.channelsPerGroup
+        let channels = (inputs + lanes - 1) / lanes * lanes
+        var transformed = [[Float]](repeating: [Float](repeating: 0, count: outputs * channels), count: 36)
+        for m in 0..<outputs {
+            for c in 0..<inputs {
+                let w = (0..<9).map { Double(conv.weights[(m * inputs + c) * 9 + $0]) }
+                // t = G w (6x3), then U = t G^T (6x6).
+                for i in 0..<6 {
+                    let t = (0..<3).map { col in (0..<3).reduce(0.0) { $0 + g[i][$1] * w[$1 * 3 + col] } }
+                    for j in 0..<6 {
+                        transformed[6 * i + j][m * channels + c] = Float((0..<3).reduce(0.0) { $0 + t[$1] * g[j][$1] })
+                    }
+                }
+            }
+        }
+        return transformed.map { u in
+            let packed = arena.allocate(kernels.packedDirectWeightCount(outputChannels: outputs, depth: channels))
+            u.withUnsafeBufferPointer {
+                kernels.packDirectWeights($0.baseAddress!, outputChannels: outputs, inputChannels: channels, taps: 1, blockedInput: false,
+                                          into: packed)
+            }
+            return UnsafePointer(packed)
+        }
     }
 
     /// `values` followed by zeros up to a multiple of `lanes`, so blocked operators can read whole blocks.

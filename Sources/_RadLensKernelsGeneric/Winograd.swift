@@ -1,0 +1,109 @@
+// Winograd F(4x4, 3x3) transforms on the blocked (NCHWc) layout, compiled per instruction-set
+// level like Kernels.swift (symlinked). A 3x3 stride-1 convolution becomes: input transform
+// (each 6x6 input tile to 36 values per channel), 36 independent channel reductions (run by
+// the direct-convolution tile, with tiles as pixels), and an output transform (36 values to a
+// 4x4 output tile per channel). That is 36 multiplies per 16 outputs instead of 144; the
+// transforms are vector additions across a channel block.
+import RadLensKernels
+
+extension Kernels {
+    /// Transforms the 6x6 input tiles [tileStart, tileEnd) of one image. `input` is blocked and
+    /// zero-padded so that every tile lies inside it; tile t starts at row (t / tilesX) x 4,
+    /// column (t % tilesX) x 4. Writes `transformed[xi][t][channel]`, with `channels` (the
+    /// padded channel count) floats per tile and `tiles` tiles per xi.
+    public static func winogradInput(_ input: UnsafePointer<Float>, blocks: Int, blockStride: Int, rowStride: Int,
+                                     tilesX: Int, tiles: Int, tileStart: Int, tileEnd: Int,
+                                     transformed: UnsafeMutablePointer<Float>) {
+        let lanes = Vector.scalarCount
+        let channels = blocks * lanes
+        let xiStride = tiles * channels
+        withUnsafeTemporaryAllocation(of: Vector.self, capacity: 36) { scratch in
+            let t = scratch.baseAddress!
+            for tile in tileStart..<tileEnd {
+                let origin = (tile / tilesX * 4) * rowStride + (tile % tilesX * 4) * lanes
+                for block in 0..<blocks {
+                    let base = input + block * blockStride + origin
+                    // Columns: t[i][j] = (B^T d)[i][j] for each column j.
+                    for j in 0..<6 {
+                        let p = base + j * lanes
+                        let d0 = load(p), d1 = load(p + rowStride), d2 = load(p + 2 * rowStride)
+                        let d3 = load(p + 3 * rowStride), d4 = load(p + 4 * rowStride), d5 = load(p + 5 * rowStride)
+                        let r = transformB(d0, d1, d2, d3, d4, d5)
+                        t[j] = r.0; t[6 + j] = r.1; t[12 + j] = r.2; t[18 + j] = r.3; t[24 + j] = r.4; t[30 + j] = r.5
+                    }
+                    // Rows: v[i][j] = (t B)[i][j].
+                    let out = transformed + tile * channels + block * lanes
+                    for i in 0..<6 {
+                        let row = t + 6 * i
+                        let r = transformB(row[0], row[1], row[2], row[3], row[4], row[5])
+                        storeVector(r.0, out + (6 * i) * xiStride)
+                        storeVector(r.1, out + (6 * i + 1) * xiStride)
+                        storeVector(r.2, out + (6 * i + 2) * xiStride)
+                        storeVector(r.3, out + (6 * i + 3) * xiStride)
+                        storeVector(r.4, out + (6 * i + 4) * xiStride)
+                        storeVector(r.5, out + (6 * i + 5) * xiStride)
+                    }
+                }
+            }
+        }
+    }
+
+    /// B^T applied to six values.
+    @inline(__always)
+    static func transformB(_ d0: Vector, _ d1: Vector, _ d2: Vector, _ d3: Vector, _ d4: Vector, _ d5: Vector)
+        -> (Vector, Vector, Vector, Vector, Vector, Vector) {
+        let four: Float = 4, five: Float = 5, two: Float = 2
+        let r0 = four * d0 - five * d2 + d4
+        let a = d4 - four * d2, b = d3 - four * d1   // r1 = a + b, r2 = a - b
+        let c = d4 - d2, e = two * (d3 - d1)          // r3 = c + e, r4 = c - e
+        let r5 = four * d1 - five * d3 + d5
+        return (r0, a + b, a - b, c + e, c - e, r5)
+    }
+
+    /// Transforms the reduced values of output channel blocks [blockStart, blockEnd) of one
+    /// image back to 4x4 output tiles, adds bias and residual, applies the activation and
+    /// stores the pixels inside the output. `reduced` is [xi][block][tile][B].
+    public static func winogradOutput(_ reduced: UnsafePointer<Float>, tiles: Int, tilesX: Int, blocks: Int,
+                                      blockStart: Int, blockEnd: Int, _ op: DirectConvOperands) {
+        let lanes = Vector.scalarCount
+        let xiStride = blocks * tiles * lanes
+        let height = op.outputHeight, width = op.outputWidth
+        withUnsafeTemporaryAllocation(of: Vector.self, capacity: 24) { scratch in
+            let t = scratch.baseAddress!
+            for block in blockStart..<blockEnd {
+                let bias = load(op.bias + block * lanes)
+                let blockOutput = block * height * width * lanes
+                for tile in 0..<tiles {
+                    let m = reduced + (block * tiles + tile) * lanes
+                    // Columns: t[i][j] = (A^T m)[i][j], i in 0..<4.
+                    for j in 0..<6 {
+                        let p = m + j * xiStride
+                        let r = transformA(load(p), load(p + 6 * xiStride), load(p + 12 * xiStride), load(p + 18 * xiStride),
+                                           load(p + 24 * xiStride), load(p + 30 * xiStride))
+                        t[j] = r.0; t[6 + j] = r.1; t[12 + j] = r.2; t[18 + j] = r.3
+                    }
+                    let y0 = tile / tilesX * 4, x0 = tile % tilesX * 4
+                    for i in 0..<4 where y0 + i < height {
+                        let row = t + 6 * i
+                        let r = transformA(row[0], row[1], row[2], row[3], row[4], row[5])
+                        for j in 0..<4 where x0 + j < width {
+                            let offset = blockOutput + ((y0 + i) * width + x0 + j) * lanes
+                            var value = bias + (j == 0 ? r.0 : j == 1 ? r.1 : j == 2 ? r.2 : r.3)
+                            if let residual = op.residual { value += load(residual + offset) }
+                            storeVector(activate(value, op.activation), op.output + offset)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A^T applied to six values.
+    @inline(__always)
+    static func transformA(_ m0: Vector, _ m1: Vector, _ m2: Vector, _ m3: Vector, _ m4: Vector, _ m5: Vector)
+        -> (Vector, Vector, Vector, Vector) {
+        let two: Float = 2, four: Float = 4, eight: Float = 8
+        let a = m1 + m2, b = m1 - m2, c = m3 + m4, d = m3 - m4
+        return (m0 + a + c, b + two * d, a + four * c, b + eight * d + m5)
+    }
+}
