@@ -124,8 +124,14 @@ public struct DirectConvOperands: @unchecked Sendable {
     public var weights: UnsafePointer<Float>
     public var outputHeight: Int
     public var outputWidth: Int
-    /// Blocked output [Mb][OH][OW][B].
+    /// Blocked output [Mb][OH][OW][B] at pixel (0, 0); its rows and blocks may be further apart
+    /// than OW and OH x OW pixels when it is the interior of a zero-bordered buffer.
     public var output: UnsafeMutablePointer<Float>
+    /// Floats between output rows (OW x B when dense).
+    public var outputRowStride: Int
+    /// Floats between output channel blocks (OH x OW x B when dense). The residual, when there
+    /// is one, has the same strides.
+    public var outputBlockStride: Int
     /// Mb x B biases (zero in the padding lanes).
     public var bias: UnsafePointer<Float>
     /// Added before the activation; blocked like the output; or nil.
@@ -134,8 +140,10 @@ public struct DirectConvOperands: @unchecked Sendable {
 
     public init(input: UnsafePointer<Float>, inputRowStride: Int, inputPixelStride: Int, inputBlockStride: Int, strideY: Int,
                 tapOffsets: UnsafePointer<Int>, tapCount: Int, channelsPerTap: Int, weights: UnsafePointer<Float>,
-                outputHeight: Int, outputWidth: Int, output: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>,
-                residual: UnsafePointer<Float>?, activation: Activation) {
+                outputHeight: Int, outputWidth: Int, output: UnsafeMutablePointer<Float>, outputRowStride: Int,
+                outputBlockStride: Int, bias: UnsafePointer<Float>, residual: UnsafePointer<Float>?, activation: Activation) {
+        self.outputRowStride = outputRowStride
+        self.outputBlockStride = outputBlockStride
         self.input = input
         self.inputRowStride = inputRowStride
         self.inputPixelStride = inputPixelStride

@@ -48,7 +48,7 @@ extension Kernels {
     public static func directConvolve(_ op: DirectConvOperands, blockStart: Int, blockEnd: Int, rowStart: Int, rowEnd: Int) {
         let lanes = Vector.scalarCount
         let depth = op.tapCount * op.channelsPerTap
-        let blockStride = op.outputHeight * op.outputWidth * lanes
+        let blockStride = op.outputBlockStride
         let width = op.outputWidth
         // Split each row into near-equal tiles of at most `directTileShape.pixels`: 7 becomes 4 + 3
         // rather than 6 + 1, whose single-pixel tile would run at half speed.
@@ -59,7 +59,7 @@ extension Kernels {
             let weights = op.weights + block * depth * lanes
             for oy in rowStart..<rowEnd {
                 let inputRow = op.input + oy * op.strideY * op.inputRowStride
-                let outputRow = block * blockStride + oy * width * lanes
+                let outputRow = block * blockStride + oy * op.outputRowStride
                 for tile in 0..<tilesPerRow {
                     let start = tile * width / tilesPerRow, end = (tile + 1) * width / tilesPerRow
                     let offset = outputRow + start * lanes
@@ -173,14 +173,14 @@ extension Kernels {
     public static func depthwiseBlocked(_ op: DirectConvOperands, blockStart: Int, blockEnd: Int) {
         let lanes = Vector.scalarCount
         let width = op.outputWidth
-        let blockStride = op.outputHeight * width * lanes
+        let blockStride = op.outputBlockStride
         let tilesPerRow = (width + 5) / 6
         for block in blockStart..<blockEnd {
             let weights = op.weights + block * op.tapCount * lanes
             let bias = load(op.bias + block * lanes)
             for oy in 0..<op.outputHeight {
                 let inputRow = op.input + block * op.inputBlockStride + oy * op.strideY * op.inputRowStride
-                let outputRow = block * blockStride + oy * width * lanes
+                let outputRow = block * blockStride + oy * op.outputRowStride
                 for tile in 0..<tilesPerRow {
                     let start = tile * width / tilesPerRow, end = (tile + 1) * width / tilesPerRow
                     let offset = outputRow + start * lanes

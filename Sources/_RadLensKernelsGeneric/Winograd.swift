@@ -72,7 +72,7 @@ extension Kernels {
             let t = scratch.baseAddress!
             for block in blockStart..<blockEnd {
                 let bias = load(op.bias + block * lanes)
-                let blockOutput = block * height * width * lanes
+                let blockOutput = block * op.outputBlockStride
                 for tile in 0..<tiles {
                     let m = reduced + (block * tiles + tile) * lanes
                     // Columns: t[i][j] = (A^T m)[i][j], i in 0..<4.
@@ -87,7 +87,7 @@ extension Kernels {
                         let row = t + 6 * i
                         let r = transformA(row[0], row[1], row[2], row[3], row[4], row[5])
                         for j in 0..<4 where x0 + j < width {
-                            let offset = blockOutput + ((y0 + i) * width + x0 + j) * lanes
+                            let offset = blockOutput + (y0 + i) * op.outputRowStride + (x0 + j) * lanes
                             var value = bias + (j == 0 ? r.0 : j == 1 ? r.1 : j == 2 ? r.2 : r.3)
                             if let residual = op.residual { value += load(residual + offset) }
                             storeVector(activate(value, op.activation), op.output + offset)

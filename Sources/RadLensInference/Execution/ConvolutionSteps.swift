@@ -3,24 +3,57 @@ import RadLensKernels
 /// The convolution steps of a plan: direct and depthwise on the blocked layout, GEMM for
 /// grouped convolutions.
 extension ExecutionPlan {
-    func convStep(_ conv: ConvLayer, _ prepared: PreparedConv, x: [Int], y: [Int], input: UnsafePointer<Float>,
-                  output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, kernels: any KernelSet.Type,
-                  scratch: UnsafeMutablePointer<Float>, threads: Int) -> (ThreadPool) -> Void {
+    /// Where a convolution's input sits in the zero-bordered buffer it reads: the image at
+    /// (padTop, padLeft) of a paddedHeight x paddedWidth plane.
+    struct Padding: Hashable {
+        var padTop, padLeft, paddedHeight, paddedWidth: Int
+    }
+
+    /// True when a fast-precision convolution runs as Winograd on input `x` and output `y`.
+    static func usesWinograd(_ prepared: PreparedConv, x: [Int], y: [Int]) -> Bool {
+        prepared.winograd != nil && x[0] * ((y[2] + 3) / 4) * ((y[3] + 3) / 4) >= winogradMinimumTiles
+    }
+
+    /// The padded input geometry a blocked convolution reads, or nil when it needs no padding.
+    static func inputPadding(_ conv: ConvLayer, _ prepared: PreparedConv, x: [Int], y: [Int]) -> Padding? {
         let yAxis = SpatialAxis.resolve(input: x[2], kernel: conv.kernel.height, stride: conv.strides.y, dilation: conv.dilations.y,
                                         padBegin: conv.pads[0], padEnd: conv.pads[2], autoPad: conv.autoPad)!
         let xAxis = SpatialAxis.resolve(input: x[3], kernel: conv.kernel.width, stride: conv.strides.x, dilation: conv.dilations.x,
                                         padBegin: conv.pads[1], padEnd: conv.pads[3], autoPad: conv.autoPad)!
+        var height = x[2] + yAxis.padBegin + yAxis.padEnd, width = x[3] + xAxis.padBegin + xAxis.padEnd
+        if usesWinograd(prepared, x: x, y: y) {
+            // Every 6x6 input tile must lie inside the buffer: pad the bottom and right further.
+            height = max(height, (y[2] + 3) / 4 * 4 + 2)
+            width = max(width, (y[3] + 3) / 4 * 4 + 2)
+        }
+        guard height != x[2] || width != x[3] else { return nil }
+        return Padding(padTop: yAxis.padBegin, padLeft: xAxis.padBegin, paddedHeight: height, paddedWidth: width)
+    }
+
+    /// - Parameters: `inputIsPadded`: the input already sits in a zero-bordered buffer with this
+    ///   convolution's `inputPadding` (its producer wrote it there); `outputPadding`: write the
+    ///   output into the interior of such a buffer for the next convolution.
+    func convStep(_ conv: ConvLayer, _ prepared: PreparedConv, x: [Int], y: [Int], input: UnsafePointer<Float>,
+                  output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, inputIsPadded: Bool, outputPadding: Padding?,
+                  kernels: any KernelSet.Type, scratch: UnsafeMutablePointer<Float>, threads: Int) -> (ThreadPool) -> Void {
         flops += 2 * x[0] * conv.outputChannels * y[2] * y[3] * conv.channelsPerGroup * conv.kernel.height * conv.kernel.width
+        let lanes = kernels.blockChannels
+        let outputBlocks = (conv.outputChannels + lanes - 1) / lanes
+        let padding = Self.inputPadding(conv, prepared, x: x, y: y)
+        let out = outputPadding.map { p in
+            BlockedOutput(origin: output + (p.padTop * p.paddedWidth + p.padLeft) * lanes, rowStride: p.paddedWidth * lanes,
+                          blockStride: p.paddedHeight * p.paddedWidth * lanes, image: outputBlocks * p.paddedHeight * p.paddedWidth * lanes)
+        } ?? BlockedOutput(origin: output, rowStride: y[3] * lanes, blockStride: y[2] * y[3] * lanes, image: outputBlocks * y[2] * y[3] * lanes)
         switch prepared.method {
         case .direct(let blockedInput):
-            if let winograd = prepared.winograd, x[0] * ((y[2] + 3) / 4) * ((y[3] + 3) / 4) >= Self.winogradMinimumTiles {
-                return winogradStep(conv, prepared, transformedWeights: winograd, x: x, y: y, yAxis: yAxis, xAxis: xAxis, input: input,
-                                    output: output, residual: residual, kernels: kernels, threads: threads)
+            if let winograd = prepared.winograd, Self.usesWinograd(prepared, x: x, y: y) {
+                return winogradStep(conv, prepared, transformedWeights: winograd, x: x, y: y, padding: padding!, input: input,
+                                    inputIsPadded: inputIsPadded, output: out, residual: residual, kernels: kernels, threads: threads)
             }
-            return blockedConvStep(conv, prepared, x: x, y: y, yAxis: yAxis, xAxis: xAxis, input: input, output: output,
+            return blockedConvStep(conv, prepared, x: x, y: y, padding: padding, input: input, inputIsPadded: inputIsPadded, output: out,
                                    residual: residual, blockedInput: blockedInput, depthwise: false, kernels: kernels, threads: threads)
         case .depthwise:
-            return blockedConvStep(conv, prepared, x: x, y: y, yAxis: yAxis, xAxis: xAxis, input: input, output: output,
+            return blockedConvStep(conv, prepared, x: x, y: y, padding: padding, input: input, inputIsPadded: inputIsPadded, output: out,
                                    residual: residual, blockedInput: true, depthwise: true, kernels: kernels, threads: threads)
         case .gemm:
             return gemmConvStep(conv, prepared, x: x, y: y, input: input, output: output, residual: residual, kernels: kernels,
@@ -33,9 +66,9 @@ extension ExecutionPlan {
     /// input itself when there is nothing to pad. Convolutions with the same padded geometry
     /// share one buffer: they write the same interior, so its borders stay zero.
     private func paddedCopy(of input: UnsafePointer<Float>, batch: Int, planes: Int, height: Int, width: Int, pixelFloats: Int,
-                            padTop: Int, padLeft: Int, paddedHeight: Int, paddedWidth: Int)
-        -> (UnsafePointer<Float>, ((ThreadPool) -> Void)?) {
-        guard paddedHeight != height || paddedWidth != width else { return (input, nil) }
+                            padding: Padding?, inputIsPadded: Bool) -> (UnsafePointer<Float>, ((ThreadPool) -> Void)?) {
+        guard let padding, !inputIsPadded else { return (input, nil) }
+        let (padTop, padLeft, paddedHeight, paddedWidth) = (padding.padTop, padding.padLeft, padding.paddedHeight, padding.paddedWidth)
         let paddedPlane = paddedHeight * paddedWidth * pixelFloats
         let key = [batch, planes, height, width, paddedHeight, paddedWidth, padTop, padLeft, pixelFloats]
         let padded = paddedInputs[key] ?? arena.allocate(batch * planes * paddedPlane)
@@ -61,33 +94,31 @@ extension ExecutionPlan {
     /// A 3x3 stride-1 convolution by Winograd F(4x4, 3x3): input transform, 36 reductions over
     /// channels (the direct tile with tiles as pixels), output transform with the fused epilogue.
     private func winogradStep(_ conv: ConvLayer, _ prepared: PreparedConv, transformedWeights: [UnsafePointer<Float>], x: [Int], y: [Int],
-                              yAxis: SpatialAxis, xAxis: SpatialAxis, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                              padding: Padding, input: UnsafePointer<Float>, inputIsPadded: Bool, output: BlockedOutput,
                               residual: UnsafePointer<Float>?, kernels: any KernelSet.Type, threads: Int) -> (ThreadPool) -> Void {
         let lanes = kernels.blockChannels
         let batch = x[0]
         let inputBlocks = (x[1] + lanes - 1) / lanes, channels = inputBlocks * lanes
         let outputBlocks = (conv.outputChannels + lanes - 1) / lanes
         let tilesY = (y[2] + 3) / 4, tilesX = (y[3] + 3) / 4, tiles = tilesY * tilesX
-        // Every 6x6 input tile must lie inside the padded copy: pad the bottom and right further.
-        let paddedHeight = max(x[2] + yAxis.padBegin + yAxis.padEnd, tilesY * 4 + 2)
-        let paddedWidth = max(x[3] + xAxis.padBegin + xAxis.padEnd, tilesX * 4 + 2)
+        let paddedHeight = padding.paddedHeight, paddedWidth = padding.paddedWidth
         let (source, copyPadded) = paddedCopy(of: input, batch: batch, planes: inputBlocks, height: x[2], width: x[3], pixelFloats: lanes,
-                                              padTop: yAxis.padBegin, padLeft: xAxis.padBegin,
-                                              paddedHeight: paddedHeight, paddedWidth: paddedWidth)
+                                              padding: padding, inputIsPadded: inputIsPadded)
         let inputImage = inputBlocks * paddedHeight * paddedWidth * lanes
         let transformedImage = 36 * tiles * channels, reducedImage = 36 * outputBlocks * tiles * lanes
         let transformed = winogradBuffer(0, count: batch * transformedImage), reduced = winogradBuffer(1, count: batch * reducedImage)
-        let outputImage = outputBlocks * lanes * y[2] * y[3]
         let single = arena.allocateOffsets([0])
         // The 36 reductions: pixels are tiles, one tap of `channels` consecutive channels.
         let reduction = DirectConvOperands(
             input: transformed, inputRowStride: 0, inputPixelStride: channels, inputBlockStride: 0, strideY: 0, tapOffsets: single,
             tapCount: 1, channelsPerTap: channels, weights: transformedWeights[0], outputHeight: 1, outputWidth: tiles,
-            output: reduced, bias: prepared.winogradBias!, residual: nil, activation: .none)
+            output: reduced, outputRowStride: tiles * lanes, outputBlockStride: tiles * lanes, bias: prepared.winogradBias!, residual: nil,
+            activation: .none)
         let epilogue = DirectConvOperands(
             input: source, inputRowStride: 0, inputPixelStride: 0, inputBlockStride: 0, strideY: 0, tapOffsets: single, tapCount: 0,
-            channelsPerTap: 0, weights: transformedWeights[0], outputHeight: y[2], outputWidth: y[3], output: output, bias: prepared.bias,
-            residual: residual, activation: conv.activation)
+            channelsPerTap: 0, weights: transformedWeights[0], outputHeight: y[2], outputWidth: y[3], output: output.origin,
+            outputRowStride: output.rowStride, outputBlockStride: output.blockStride, bias: prepared.bias, residual: residual,
+            activation: conv.activation)
         let tileChunk = max(1, (batch * tiles + 2 * threads - 1) / (2 * threads))
         let blockStep = kernels.directTileBlocks
         return { pool in
@@ -111,8 +142,8 @@ extension ExecutionPlan {
             pool.parallelFor(batch * blockGroups) { task, _ in
                 let image = task / blockGroups, start = task % blockGroups * blockStep
                 var operands = epilogue
-                operands.output += image * outputImage
-                operands.residual = residual.map { $0 + image * outputImage }
+                operands.output += image * output.image
+                operands.residual = residual.map { $0 + image * output.image }
                 kernels.winogradOutput(reduced + image * reducedImage, tiles: tiles, tilesX: tilesX, blocks: outputBlocks,
                                        blockStart: start, blockEnd: min(outputBlocks, start + blockStep), operands)
             }
@@ -131,20 +162,18 @@ extension ExecutionPlan {
 
     /// A direct or depthwise convolution writing a blocked output. A padded convolution reads a
     /// zero-bordered copy of its input made once per run (the borders are written once, at plan time).
-    private func blockedConvStep(_ conv: ConvLayer, _ prepared: PreparedConv, x: [Int], y: [Int], yAxis: SpatialAxis, xAxis: SpatialAxis,
-                                 input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
+    private func blockedConvStep(_ conv: ConvLayer, _ prepared: PreparedConv, x: [Int], y: [Int], padding: Padding?,
+                                 input: UnsafePointer<Float>, inputIsPadded: Bool, output: BlockedOutput, residual: UnsafePointer<Float>?,
                                  blockedInput: Bool, depthwise: Bool, kernels: any KernelSet.Type, threads: Int) -> (ThreadPool) -> Void {
         let lanes = kernels.blockChannels
         let batch = x[0], height = x[2], width = x[3]
         // A blocked input is planes of channel blocks with `lanes` floats per pixel; a plain one, planes of one channel.
         let planes = blockedInput ? (x[1] + lanes - 1) / lanes : x[1]
         let pixelFloats = blockedInput ? lanes : 1
-        let padTop = yAxis.padBegin, padLeft = xAxis.padBegin
-        let paddedHeight = height + padTop + yAxis.padEnd, paddedWidth = width + padLeft + xAxis.padEnd
+        let paddedHeight = padding?.paddedHeight ?? height, paddedWidth = padding?.paddedWidth ?? width
         let paddedPlane = paddedHeight * paddedWidth * pixelFloats
         let (source, copyPadded) = paddedCopy(of: input, batch: batch, planes: planes, height: height, width: width,
-                                              pixelFloats: pixelFloats, padTop: padTop, padLeft: padLeft,
-                                              paddedHeight: paddedHeight, paddedWidth: paddedWidth)
+                                              pixelFloats: pixelFloats, padding: padding, inputIsPadded: inputIsPadded)
         // Tap offsets: direct taps run over (input plane, ky, kx); depthwise taps stay in one block.
         var offsets: [Int] = []
         for plane in 0..<(depthwise ? 1 : planes) {
@@ -156,12 +185,12 @@ extension ExecutionPlan {
         }
         let tapOffsets = arena.allocateOffsets(offsets)
         let outputBlocks = (conv.outputChannels + lanes - 1) / lanes
-        let outputImage = outputBlocks * lanes * y[2] * y[3]
         let template = DirectConvOperands(
             input: source, inputRowStride: paddedWidth * pixelFloats, inputPixelStride: conv.strides.x * pixelFloats,
             inputBlockStride: paddedPlane, strideY: conv.strides.y, tapOffsets: tapOffsets, tapCount: offsets.count,
             channelsPerTap: depthwise ? 1 : pixelFloats, weights: prepared.weights[0], outputHeight: y[2], outputWidth: y[3],
-            output: output, bias: prepared.bias, residual: residual, activation: conv.activation)
+            output: output.origin, outputRowStride: output.rowStride, outputBlockStride: output.blockStride, bias: prepared.bias,
+            residual: residual, activation: conv.activation)
         let inputImage = planes * paddedPlane
         // Tasks: whole images when the batch keeps every thread busy, else slices of output
         // channel blocks (in whole register tiles) and of rows.
@@ -181,8 +210,8 @@ extension ExecutionPlan {
                 guard blockStart < outputBlocks, rowStart < y[2] else { return }
                 var operands = template
                 operands.input += image * inputImage
-                operands.output += image * outputImage
-                operands.residual = residual.map { $0 + image * outputImage }
+                operands.output += image * output.image
+                operands.residual = residual.map { $0 + image * output.image }
                 let blockEnd = min(outputBlocks, blockStart + blocksPerChunk)
                 if depthwise {
                     kernels.depthwiseBlocked(operands, blockStart: blockStart, blockEnd: blockEnd)
@@ -276,4 +305,15 @@ extension ExecutionPlan {
             }
         }
     }
+}
+
+/// Where a convolution writes its blocked output: densely, or into the interior of a
+/// zero-bordered buffer that the next convolution reads without copying.
+struct BlockedOutput {
+    /// Pixel (0, 0) of channel block 0 of image 0.
+    var origin: UnsafeMutablePointer<Float>
+    var rowStride: Int
+    var blockStride: Int
+    /// Floats per image.
+    var image: Int
 }

@@ -19,6 +19,9 @@ final class ExecutionPlan: @unchecked Sendable {
     /// Zero-bordered input copies for padded convolutions, shared by every convolution with the
     /// same padded geometry (they write the same interior, so the borders stay zero).
     var paddedInputs: [[Int]: UnsafeMutablePointer<Float>] = [:]
+    /// Convolution outputs written into the interior of a zero-bordered buffer, with its
+    /// geometry: their only reader is a padded convolution, which then needs no copy.
+    private(set) var paddedOutputs: [String: Padding] = [:]
     /// Winograd's intermediate buffers by role (see `winogradBuffer`).
     var winogradScratch: [Int: (pointer: UnsafeMutablePointer<Float>, count: Int)] = [:]
 
@@ -32,6 +35,7 @@ final class ExecutionPlan: @unchecked Sendable {
         }
         layout = BlockedLayout(graph: graph, shapes: shapes, lanes: kernels.blockChannels)
         for step in layout.steps where step.source == nil { shapes[step.layer.output] = shapes[step.layer.inputs[0]] }
+        planPaddedOutputs(weights: weights)
         try allocate(weights: weights)
         let scratch = arena.allocate(kernels.scratchCount * threads)
         for planned in layout.steps {
@@ -182,8 +186,52 @@ final class ExecutionPlan: @unchecked Sendable {
 
     /// Gives every value a buffer. Reshapes alias their input; a buffer is reused once every
     /// value living in it has been read for the last time. Graph inputs and outputs keep their own.
+    /// Chooses the convolution outputs to write zero-bordered (see `paddedOutputs`): a blocked
+    /// convolution without residual whose output is not a graph output and is read by exactly
+    /// one step, a blocked-input convolution that pads it.
+    private func planPaddedOutputs(weights: PreparedWeights) {
+        var readers: [String: [Int]] = [:]
+        for (index, step) in layout.steps.enumerated() { for input in step.layer.inputs { readers[input, default: []].append(index) } }
+        let outputs = Set(layout.outputSources)
+        for step in layout.steps {
+            let value = step.layer.output
+            guard case .conv(let conv) = step.layer.kind, let prepared = weights.convs[step.source!], prepared.method != .gemm,
+                  !conv.hasResidual, !outputs.contains(value), let reader = readers[value], reader.count == 1 else { continue }
+            let consumer = layout.steps[reader[0]]
+            guard case .conv(let next) = consumer.layer.kind, consumer.layer.inputs[0] == value,
+                  let nextPrepared = weights.convs[consumer.source!],
+                  nextPrepared.method == .depthwise || nextPrepared.method == .direct(blockedInput: true),
+                  let padding = Self.inputPadding(next, nextPrepared, x: shapes[value]!, y: shapes[consumer.layer.output]!) else { continue }
+            paddedOutputs[value] = padding
+        }
+    }
+
+    /// Gives a zero-bordered output its buffer. Values with the same geometry share one when
+    /// their lifetimes (producer to reader) do not overlap: they write the same interior, so
+    /// the border stays zero.
+    private func paddedOutputBuffer(_ value: String, producedAt producer: Int, readAt reader: Int,
+                                    buffers: inout [[Int]: [(pointer: UnsafeMutablePointer<Float>, busyUntil: Int)]]) -> UnsafeMutablePointer<Float> {
+        let padding = paddedOutputs[value]!, shape = shapes[value]!
+        let blocks = (shape[1] + layout.lanes - 1) / layout.lanes
+        let key = [shape[0], blocks, shape[2], shape[3], padding.padTop, padding.padLeft, padding.paddedHeight, padding.paddedWidth]
+        if let index = buffers[key, default: []].firstIndex(where: { $0.busyUntil < producer }) {
+            buffers[key]![index].busyUntil = reader
+            return buffers[key]![index].pointer
+        }
+        let pointer = arena.allocate(shape[0] * blocks * padding.paddedHeight * padding.paddedWidth * layout.lanes)
+        buffers[key, default: []].append((pointer, reader))
+        return pointer
+    }
+
     private func allocate(weights: PreparedWeights) throws(InferenceError) {
         let layers = layout.steps.map(\.layer)
+        var paddedBuffers: [[Int]: [(pointer: UnsafeMutablePointer<Float>, busyUntil: Int)]] = [:]
+        var lastRead: [String: Int] = [:]
+        for (index, layer) in layers.enumerated() { for input in layer.inputs { lastRead[input] = index } }
+        for (index, layer) in layers.enumerated() where paddedOutputs[layer.output] != nil {
+            pointers[layer.output] = paddedOutputBuffer(layer.output, producedAt: index, readAt: lastRead[layer.output]!,
+                                                        buffers: &paddedBuffers)
+        }
         var owner: [String: Int] = [:]  // value -> buffer id
         var sizes: [Int] = []
         var pinned = Set<Int>()
@@ -202,7 +250,7 @@ final class ExecutionPlan: @unchecked Sendable {
         var reads: [String: Int] = [:]
         for (index, layer) in layers.enumerated() { for input in layer.inputs { reads[input] = index } }
         var valuesInBuffer: [Int: [String]] = [:]
-        for (index, layer) in layers.enumerated() {
+        for (index, layer) in layers.enumerated() where paddedOutputs[layer.output] == nil {
             let count = storedCount(layer.output)
             let buffer: Int
             if case .reshape = layer.kind, let source = owner[layer.inputs[0]] {
@@ -244,6 +292,7 @@ final class ExecutionPlan: @unchecked Sendable {
         case .conv(let conv):
             return convStep(conv, weights.convs[index!]!, x: x, y: y, input: input, output: output,
                             residual: conv.hasResidual ? UnsafePointer(pointers[layer.inputs[1]]!) : nil,
+                            inputIsPadded: paddedOutputs[layer.inputs[0]] != nil, outputPadding: paddedOutputs[layer.output],
                             kernels: kernels, scratch: scratch, threads: threads)
         case .reorder(let toBlocked):
             let plane = x.dropFirst(2).reduce(1, *)
