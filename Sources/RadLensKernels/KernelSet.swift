@@ -51,6 +51,9 @@ public protocol KernelSet: Sendable {
     static func winogradOutput(_ reduced: UnsafePointer<Float>, tiles: Int, tilesX: Int, blocks: Int, blockStart: Int, blockEnd: Int,
                                _ operands: DirectConvOperands)
 
+    /// output[i] = activation(input[i]) for `count` floats (any layout).
+    static func activate(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int, activation: Activation)
+
     /// Max or average pooling of `planes` blocked planes ([H][W][B] each); average divides by
     /// the valid taps, or with `countIncludePad` by the window clipped to the padded input.
     static func poolBlocked(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, planes: Int, height: Int,

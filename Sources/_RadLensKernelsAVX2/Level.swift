@@ -1,5 +1,7 @@
 /// AVX2 + FMA level (haswell and later): 8-wide vectors in ymm registers.
 typealias Vector = SIMD8<Float>
+/// Integer lanes of the same width, for building exponents.
+typealias IntVector = SIMD8<Int32>
 /// Vectors of pixels per register tile (16 / tileVectors output channels): 16 accumulators.
 let tileVectors = 2
 /// Direct-convolution register tile: channel blocks x output pixels (8 of the 16 ymm registers accumulate).

@@ -1,5 +1,7 @@
 /// AVX-512 level (skylake-avx512, Zen 4): 16-wide vectors in zmm registers.
 typealias Vector = SIMD16<Float>
+/// Integer lanes of the same width, for building exponents.
+typealias IntVector = SIMD16<Int32>
 /// Vectors of pixels per register tile (16 / tileVectors output channels): 16 accumulators.
 let tileVectors = 1
 /// Direct-convolution register tile: channel blocks x output pixels (12 of the 32 zmm registers accumulate).

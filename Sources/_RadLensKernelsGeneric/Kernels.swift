@@ -353,9 +353,7 @@ public enum Kernels: KernelSet {
         case .hardSigmoid(let alpha, let beta):
             return minimum(maximum(x * alpha + beta, Vector()), Vector(repeating: 1))
         case .sigmoid:
-            var result = x
-            for i in 0..<Vector.scalarCount { result[i] = activation.apply(x[i]) }
-            return result
+            return sigmoid(x)
         }
     }
 

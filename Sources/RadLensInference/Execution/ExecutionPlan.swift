@@ -343,7 +343,7 @@ final class ExecutionPlan: @unchecked Sendable {
             }
         case .activation(let activation):
             let count = storedCount(layer.output)
-            return { _ in Elementwise.activate(input, output, count: count, activation) }
+            return { _ in kernels.activate(input, output, count: count, activation: activation) }
         case .add, .mul:
             let b = shapes[layer.inputs[1]]!
             let other = UnsafePointer(pointers[layer.inputs[1]]!)

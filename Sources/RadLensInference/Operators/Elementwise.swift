@@ -2,13 +2,6 @@ import RadLensKernels
 
 /// Elementwise operators on float buffers: activations, per-channel affine, broadcasting Add/Mul.
 enum Elementwise {
-    static func activate(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int, _ activation: Activation) {
-        switch activation {
-        case .relu: for i in 0..<count { output[i] = max(input[i], 0) }
-        default: for i in 0..<count { output[i] = activation.apply(input[i]) }
-        }
-    }
-
     /// y[n, c, ...] = act(x[n, c, ...] * scale[c] + shift[c]).
     static func channelAffine(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, batch: Int, channels: Int,
                               plane: Int, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, _ activation: Activation) {

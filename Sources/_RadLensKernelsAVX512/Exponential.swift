@@ -1,0 +1,1 @@
+../_RadLensKernelsGeneric/Exponential.swift
