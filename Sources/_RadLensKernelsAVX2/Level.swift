@@ -4,8 +4,8 @@ typealias Vector = SIMD8<Float>
 typealias IntVector = SIMD8<Int32>
 /// Vectors of pixels per register tile (16 / tileVectors output channels): 16 accumulators.
 let tileVectors = 2
-/// Direct-convolution register tile: channel blocks x output pixels (8 of the 16 ymm registers accumulate).
-let directTileShape = (blocks: 2, pixels: 4)
+/// Direct-convolution register tile: channel blocks x output pixels, and pixels with one block (8 of the 16 ymm registers accumulate).
+let directTileShape = (blocks: 2, pixels: 4, singleBlockPixels: 8)
 
 extension Kernels {
     public static let name = "avx2"

@@ -4,8 +4,8 @@ typealias Vector = SIMD16<Float>
 typealias IntVector = SIMD16<Int32>
 /// Vectors of pixels per register tile (16 / tileVectors output channels): 16 accumulators.
 let tileVectors = 1
-/// Direct-convolution register tile: channel blocks x output pixels (12 of the 32 zmm registers accumulate).
-let directTileShape = (blocks: 2, pixels: 6)
+/// Direct-convolution register tile: channel blocks x output pixels, and pixels with one block (12 of the 32 zmm registers accumulate).
+let directTileShape = (blocks: 2, pixels: 6, singleBlockPixels: 12)
 
 extension Kernels {
     public static let name = "avx512"

@@ -50,12 +50,13 @@ extension Kernels {
         let depth = op.tapCount * op.channelsPerTap
         let blockStride = op.outputBlockStride
         let width = op.outputWidth
-        // Split each row into near-equal tiles of at most `directTileShape.pixels`: 7 becomes 4 + 3
-        // rather than 6 + 1, whose single-pixel tile would run at half speed.
-        let tilesPerRow = (width + directTileShape.pixels - 1) / directTileShape.pixels
         var block = blockStart
         while block < blockEnd {
             let blocks = min(directTileShape.blocks, blockEnd - block)
+            // Split each row into near-equal tiles of at most the level's pixels for this many
+            // blocks: 7 becomes 4 + 3 rather than 6 + 1, whose one-pixel tile would run at half speed.
+            let maximumPixels = blocks == 1 ? directTileShape.singleBlockPixels : directTileShape.pixels
+            let tilesPerRow = (width + maximumPixels - 1) / maximumPixels
             let weights = op.weights + block * depth * lanes
             for oy in rowStart..<rowEnd {
                 let inputRow = op.input + oy * op.strideY * op.inputRowStride
@@ -85,7 +86,7 @@ extension Kernels {
         }
     }
 
-    /// Dispatches to the tile specialised for `pixels` (1...6).
+    /// Dispatches to the tile specialised for `pixels` (1...6 with two blocks, 1...12 with one).
     static func directTile<let F: Int>(_ blocks: InlineArray<F, Int>.Type, pixels: Int, _ op: DirectConvOperands,
                                        input: UnsafePointer<Float>, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                                        residual: UnsafePointer<Float>?, bias: UnsafePointer<Float>, blockStride: Int) {
@@ -95,13 +96,20 @@ extension Kernels {
         case 3: directTile(blocks, InlineArray<3, Int>.self, op, input, weights, output, residual, bias, blockStride)
         case 4: directTile(blocks, InlineArray<4, Int>.self, op, input, weights, output, residual, bias, blockStride)
         case 5: directTile(blocks, InlineArray<5, Int>.self, op, input, weights, output, residual, bias, blockStride)
-        default: directTile(blocks, InlineArray<6, Int>.self, op, input, weights, output, residual, bias, blockStride)
+        case 6: directTile(blocks, InlineArray<6, Int>.self, op, input, weights, output, residual, bias, blockStride)
+        case 7: directTile(blocks, InlineArray<7, Int>.self, op, input, weights, output, residual, bias, blockStride)
+        case 8: directTile(blocks, InlineArray<8, Int>.self, op, input, weights, output, residual, bias, blockStride)
+        case 9: directTile(blocks, InlineArray<9, Int>.self, op, input, weights, output, residual, bias, blockStride)
+        case 10: directTile(blocks, InlineArray<10, Int>.self, op, input, weights, output, residual, bias, blockStride)
+        case 11: directTile(blocks, InlineArray<11, Int>.self, op, input, weights, output, residual, bias, blockStride)
+        default: directTile(blocks, InlineArray<12, Int>.self, op, input, weights, output, residual, bias, blockStride)
         }
     }
 
-    /// One register tile: F (1 or 2) output channel blocks x N (1...6) output pixels, with the
-    /// fused epilogue. The accumulators are named variables (aJF: pixel J, block F) rather than
-    /// an array, so they always live in registers; `if N > J` and `if F > 1` fold away when the
+    /// One register tile: 2 output channel blocks x N (1...6) output pixels, or 1 block x N
+    /// (1...12) pixels, with the fused epilogue. The accumulators are named variables rather
+    /// than an array, so they always live in registers: aJ0 is pixel J of block 0; aJ1 is pixel
+    /// J of block 1, or with one block pixel J + 6. `if N > J` and `if F > 1` fold away when the
     /// function is specialised, leaving only the FMAs this shape needs.
     @inline(__always)
     static func directTile<let F: Int, let N: Int>(_: InlineArray<F, Int>.Type, _: InlineArray<N, Int>.Type, _ op: DirectConvOperands,
@@ -147,6 +155,12 @@ extension Kernels {
                     a50.addProduct(w0, x)
                     if F > 1 { a51.addProduct(w1, x) }
                 }
+                if F == 1 && N > 6 { a01.addProduct(w0, Vector(repeating: p[6 * pixelStride])) }
+                if F == 1 && N > 7 { a11.addProduct(w0, Vector(repeating: p[7 * pixelStride])) }
+                if F == 1 && N > 8 { a21.addProduct(w0, Vector(repeating: p[8 * pixelStride])) }
+                if F == 1 && N > 9 { a31.addProduct(w0, Vector(repeating: p[9 * pixelStride])) }
+                if F == 1 && N > 10 { a41.addProduct(w0, Vector(repeating: p[10 * pixelStride])) }
+                if F == 1 && N > 11 { a51.addProduct(w0, Vector(repeating: p[11 * pixelStride])) }
                 w += F * lanes
             }
         }
@@ -154,14 +168,16 @@ extension Kernels {
             let b = load(bias + f * lanes)
             let blockOutput = output + f * blockStride, blockResidual = residual.map { $0 + f * blockStride }
             for j in 0..<N {
+                // With one block, pixels 6... are in the second column of accumulators.
+                let pixel = F == 1 ? j % 6 : j, second = F == 1 ? j >= 6 : f == 1
                 let sum: Vector
-                switch j {
-                case 0: sum = f == 0 ? a00 : a01
-                case 1: sum = f == 0 ? a10 : a11
-                case 2: sum = f == 0 ? a20 : a21
-                case 3: sum = f == 0 ? a30 : a31
-                case 4: sum = f == 0 ? a40 : a41
-                default: sum = f == 0 ? a50 : a51
+                switch pixel {
+                case 0: sum = second ? a01 : a00
+                case 1: sum = second ? a11 : a10
+                case 2: sum = second ? a21 : a20
+                case 3: sum = second ? a31 : a30
+                case 4: sum = second ? a41 : a40
+                default: sum = second ? a51 : a50
                 }
                 var value = sum + b
                 if let blockResidual { value += load(blockResidual + j * lanes) }
