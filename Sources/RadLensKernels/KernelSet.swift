@@ -42,13 +42,13 @@ public protocol KernelSet: Sendable {
     static func depthwiseBlocked(_ operands: DirectConvOperands, blockStart: Int, blockEnd: Int)
 
     /// Winograd F(4x4, 3x3) input transform of tiles [tileStart, tileEnd) of one blocked,
-    /// zero-padded image into `transformed[36][tiles][blocks x B]`.
-    static func winogradInput(_ input: UnsafePointer<Float>, blocks: Int, blockStride: Int, rowStride: Int, tilesX: Int, tiles: Int,
+    /// zero-padded image into `transformed[36][tileEnd - tileStart][blocks x B]`.
+    static func winogradInput(_ input: UnsafePointer<Float>, blocks: Int, blockStride: Int, rowStride: Int, tilesX: Int,
                               tileStart: Int, tileEnd: Int, transformed: UnsafeMutablePointer<Float>)
-    /// Winograd F(4x4, 3x3) output transform of `reduced[36][blocks][tiles][B]` for output
-    /// channel blocks [blockStart, blockEnd), with the fused bias, residual and activation of
-    /// `operands` (whose output is blocked [blocks][OH][OW][B]).
-    static func winogradOutput(_ reduced: UnsafePointer<Float>, tiles: Int, tilesX: Int, blocks: Int, blockStart: Int, blockEnd: Int,
+    /// Winograd F(4x4, 3x3) output transform of `reduced[36][blockEnd - blockStart][tileEnd -
+    /// tileStart][B]`, with the fused bias, residual and activation of `operands` (whose output
+    /// is blocked [blocks][OH][OW][B]).
+    static func winogradOutput(_ reduced: UnsafePointer<Float>, tileStart: Int, tileEnd: Int, tilesX: Int, blockStart: Int, blockEnd: Int,
                                _ operands: DirectConvOperands)
 
     /// output[i] = activation(input[i]) for `count` floats (any layout).

@@ -9,14 +9,13 @@ import RadLensKernels
 extension Kernels {
     /// Transforms the 6x6 input tiles [tileStart, tileEnd) of one image. `input` is blocked and
     /// zero-padded so that every tile lies inside it; tile t starts at row (t / tilesX) x 4,
-    /// column (t % tilesX) x 4. Writes `transformed[xi][t][channel]`, with `channels` (the
-    /// padded channel count) floats per tile and `tiles` tiles per xi.
+    /// column (t % tilesX) x 4. Writes `transformed[xi][t - tileStart][channel]`, with
+    /// `blocks` x B (the padded channel count) floats per tile.
     public static func winogradInput(_ input: UnsafePointer<Float>, blocks: Int, blockStride: Int, rowStride: Int,
-                                     tilesX: Int, tiles: Int, tileStart: Int, tileEnd: Int,
-                                     transformed: UnsafeMutablePointer<Float>) {
+                                     tilesX: Int, tileStart: Int, tileEnd: Int, transformed: UnsafeMutablePointer<Float>) {
         let lanes = Vector.scalarCount
         let channels = blocks * lanes
-        let xiStride = tiles * channels
+        let xiStride = (tileEnd - tileStart) * channels
         withUnsafeTemporaryAllocation(of: Vector.self, capacity: 36) { scratch in
             let t = scratch.baseAddress!
             for tile in tileStart..<tileEnd {
@@ -32,7 +31,7 @@ extension Kernels {
                         t[j] = r.0; t[6 + j] = r.1; t[12 + j] = r.2; t[18 + j] = r.3; t[24 + j] = r.4; t[30 + j] = r.5
                     }
                     // Rows: v[i][j] = (t B)[i][j].
-                    let out = transformed + tile * channels + block * lanes
+                    let out = transformed + (tile - tileStart) * channels + block * lanes
                     for i in 0..<6 {
                         let row = t + 6 * i
                         let r = transformB(row[0], row[1], row[2], row[3], row[4], row[5])
@@ -60,21 +59,23 @@ extension Kernels {
         return (r0, a + b, a - b, c + e, c - e, r5)
     }
 
-    /// Transforms the reduced values of output channel blocks [blockStart, blockEnd) of one
-    /// image back to 4x4 output tiles, adds bias and residual, applies the activation and
-    /// stores the pixels inside the output. `reduced` is [xi][block][tile][B].
-    public static func winogradOutput(_ reduced: UnsafePointer<Float>, tiles: Int, tilesX: Int, blocks: Int,
+    /// Transforms the reduced values of tiles [tileStart, tileEnd) and output channel blocks
+    /// [blockStart, blockEnd) of one image back to 4x4 output tiles, adds bias and residual,
+    /// applies the activation and stores the pixels inside the output. `reduced` is
+    /// [xi][block - blockStart][tile - tileStart][B].
+    public static func winogradOutput(_ reduced: UnsafePointer<Float>, tileStart: Int, tileEnd: Int, tilesX: Int,
                                       blockStart: Int, blockEnd: Int, _ op: DirectConvOperands) {
         let lanes = Vector.scalarCount
-        let xiStride = blocks * tiles * lanes
+        let tiles = tileEnd - tileStart
+        let xiStride = (blockEnd - blockStart) * tiles * lanes
         let height = op.outputHeight, width = op.outputWidth
         withUnsafeTemporaryAllocation(of: Vector.self, capacity: 24) { scratch in
             let t = scratch.baseAddress!
             for block in blockStart..<blockEnd {
                 let bias = load(op.bias + block * lanes)
                 let blockOutput = block * op.outputBlockStride
-                for tile in 0..<tiles {
-                    let m = reduced + (block * tiles + tile) * lanes
+                for tile in tileStart..<tileEnd {
+                    let m = reduced + ((block - blockStart) * tiles + tile - tileStart) * lanes
                     // Columns: t[i][j] = (A^T m)[i][j], i in 0..<4.
                     for j in 0..<6 {
                         let p = m + j * xiStride

@@ -105,58 +105,74 @@ extension ExecutionPlan {
         let (source, copyPadded) = paddedCopy(of: input, batch: batch, planes: inputBlocks, height: x[2], width: x[3], pixelFloats: lanes,
                                               padding: padding, inputIsPadded: inputIsPadded)
         let inputImage = inputBlocks * paddedHeight * paddedWidth * lanes
-        let transformedImage = 36 * tiles * channels, reducedImage = 36 * outputBlocks * tiles * lanes
-        let transformed = winogradBuffer(0, count: batch * transformedImage), reduced = winogradBuffer(1, count: batch * reducedImage)
+        // Work units: a chunk of tiles of one image and a range of output blocks, run through
+        // all three phases by one thread so the transformed values stay in its cache. Chunks
+        // are as large as about 1 MB of scratch allows (each transformed weight is reused once
+        // per tile of a chunk), and split further until every thread has work.
+        let blockStep = kernels.directTileBlocks
+        let blockGroups = (outputBlocks + blockStep - 1) / blockStep
+        let floatsPerTile = 36 * (channels + outputBlocks * lanes)
+        var tileChunks = (tiles + max(6, (1 << 18) / floatsPerTile) - 1) / max(6, (1 << 18) / floatsPerTile)
+        let wanted = threads
+        if batch * tileChunks < wanted { tileChunks = min(max(1, tiles / 4), (wanted + batch - 1) / batch) }
+        tileChunks = max(tileChunks, 1)
+        let blockChunks = min(blockGroups, max(1, (wanted + batch * tileChunks - 1) / (batch * tileChunks)))
+        let tilesPerChunk = (tiles + tileChunks - 1) / tileChunks
+        let blocksPerChunk = (blockGroups + blockChunks - 1) / blockChunks * blockStep
+        let transformedFloats = 36 * tilesPerChunk * channels
+        let perWorker = transformedFloats + 36 * blocksPerChunk * lanes * tilesPerChunk
+        let scratch = winogradBuffer(count: threads * perWorker)
         let single = arena.allocateOffsets([0])
         // The 36 reductions: pixels are tiles, one tap of `channels` consecutive channels.
         let reduction = DirectConvOperands(
-            input: transformed, inputRowStride: 0, inputPixelStride: channels, inputBlockStride: 0, strideY: 0, tapOffsets: single,
-            tapCount: 1, channelsPerTap: channels, weights: transformedWeights[0], outputHeight: 1, outputWidth: tiles,
-            output: reduced, outputRowStride: tiles * lanes, outputBlockStride: tiles * lanes, bias: prepared.winogradBias!, residual: nil,
-            activation: .none)
+            input: source, inputRowStride: 0, inputPixelStride: channels, inputBlockStride: 0, strideY: 0, tapOffsets: single,
+            tapCount: 1, channelsPerTap: channels, weights: transformedWeights[0], outputHeight: 1, outputWidth: 0,
+            output: scratch, outputRowStride: 0, outputBlockStride: 0, bias: prepared.winogradBias!, residual: nil, activation: .none)
         let epilogue = DirectConvOperands(
             input: source, inputRowStride: 0, inputPixelStride: 0, inputBlockStride: 0, strideY: 0, tapOffsets: single, tapCount: 0,
             channelsPerTap: 0, weights: transformedWeights[0], outputHeight: y[2], outputWidth: y[3], output: output.origin,
             outputRowStride: output.rowStride, outputBlockStride: output.blockStride, bias: prepared.bias, residual: residual,
             activation: conv.activation)
-        let tileChunk = max(1, (batch * tiles + 2 * threads - 1) / (2 * threads))
-        let blockStep = kernels.directTileBlocks
+        let unitsPerImage = tileChunks * blockChunks
         return { pool in
             copyPadded?(pool)
-            let tileTasks = (tiles + tileChunk - 1) / tileChunk
-            pool.parallelFor(batch * tileTasks) { task, _ in
-                let image = task / tileTasks, start = task % tileTasks * tileChunk
+            pool.parallelFor(batch * unitsPerImage) { task, worker in
+                let image = task / unitsPerImage, unit = task % unitsPerImage
+                let tileStart = unit % tileChunks * tilesPerChunk, tileEnd = min(tiles, tileStart + tilesPerChunk)
+                let blockStart = unit / tileChunks * blocksPerChunk, blockEnd = min(outputBlocks, blockStart + blocksPerChunk)
+                guard tileStart < tileEnd, blockStart < blockEnd else { return }
+                let count = tileEnd - tileStart, blocks = blockEnd - blockStart
+                let transformed = scratch + worker * perWorker, reduced = transformed + transformedFloats
                 kernels.winogradInput(source + image * inputImage, blocks: inputBlocks, blockStride: paddedHeight * paddedWidth * lanes,
-                                      rowStride: paddedWidth * lanes, tilesX: tilesX, tiles: tiles, tileStart: start,
-                                      tileEnd: min(tiles, start + tileChunk), transformed: transformed + image * transformedImage)
-            }
-            pool.parallelFor(batch * 36) { task, _ in
-                let image = task / 36, xi = task % 36
+                                      rowStride: paddedWidth * lanes, tilesX: tilesX, tileStart: tileStart, tileEnd: tileEnd,
+                                      transformed: transformed)
                 var operands = reduction
-                operands.input = UnsafePointer(transformed + image * transformedImage + xi * tiles * channels)
-                operands.output = reduced + image * reducedImage + xi * outputBlocks * tiles * lanes
-                operands.weights = transformedWeights[xi]
-                kernels.directConvolve(operands, blockStart: 0, blockEnd: outputBlocks, rowStart: 0, rowEnd: 1)
-            }
-            let blockGroups = (outputBlocks + blockStep - 1) / blockStep
-            pool.parallelFor(batch * blockGroups) { task, _ in
-                let image = task / blockGroups, start = task % blockGroups * blockStep
-                var operands = epilogue
-                operands.output += image * output.image
-                operands.residual = residual.map { $0 + image * output.image }
-                kernels.winogradOutput(reduced + image * reducedImage, tiles: tiles, tilesX: tilesX, blocks: outputBlocks,
-                                       blockStart: start, blockEnd: min(outputBlocks, start + blockStep), operands)
+                operands.outputWidth = count
+                operands.outputRowStride = count * lanes
+                operands.outputBlockStride = count * lanes
+                for xi in 0..<36 {
+                    operands.input = UnsafePointer(transformed + xi * count * channels)
+                    // Blocks are stored from blockStart on: shift the origin so block indices stay absolute.
+                    operands.output = reduced + xi * blocks * count * lanes - blockStart * count * lanes
+                    operands.weights = transformedWeights[xi]
+                    kernels.directConvolve(operands, blockStart: blockStart, blockEnd: blockEnd, rowStart: 0, rowEnd: 1)
+                }
+                var finish = epilogue
+                finish.output += image * output.image
+                finish.residual = residual.map { $0 + image * output.image }
+                kernels.winogradOutput(reduced, tileStart: tileStart, tileEnd: tileEnd, tilesX: tilesX, blockStart: blockStart,
+                                       blockEnd: blockEnd, finish)
             }
         }
     }
 
-    /// Scratch of at least `count` floats for Winograd's transformed inputs (role 0) or
-    /// reductions (role 1), shared by the Winograd convolutions of the plan (they run one after
-    /// another); a larger need allocates a larger buffer for this and later layers.
-    private func winogradBuffer(_ role: Int, count: Int) -> UnsafeMutablePointer<Float> {
-        if let existing = winogradScratch[role], existing.count >= count { return existing.pointer }
+    /// Per-thread scratch of at least `count` floats for Winograd's transformed inputs and
+    /// reductions, shared by the Winograd convolutions of the plan (they run one after another);
+    /// a larger need allocates a larger buffer for this and later layers.
+    private func winogradBuffer(count: Int) -> UnsafeMutablePointer<Float> {
+        if let existing = winogradScratch, existing.count >= count { return existing.pointer }
         let pointer = arena.allocate(count)
-        winogradScratch[role] = (pointer, count)
+        winogradScratch = (pointer, count)
         return pointer
     }
 

@@ -22,8 +22,8 @@ final class ExecutionPlan: @unchecked Sendable {
     /// Convolution outputs written into the interior of a zero-bordered buffer, with its
     /// geometry: their only reader is a padded convolution, which then needs no copy.
     private(set) var paddedOutputs: [String: Padding] = [:]
-    /// Winograd's intermediate buffers by role (see `winogradBuffer`).
-    var winogradScratch: [Int: (pointer: UnsafeMutablePointer<Float>, count: Int)] = [:]
+    /// Winograd's per-thread scratch (see `winogradBuffer`).
+    var winogradScratch: (pointer: UnsafeMutablePointer<Float>, count: Int)?
 
     init(graph: OptimizedGraph, weights: PreparedWeights, kernels: any KernelSet.Type,
          inputShapes: [String: [Int]], threads: Int) throws(InferenceError) {
