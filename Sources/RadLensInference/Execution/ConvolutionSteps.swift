@@ -208,13 +208,16 @@ extension ExecutionPlan {
             output: output.origin, outputRowStride: output.rowStride, outputBlockStride: output.blockStride, bias: prepared.bias,
             residual: residual, activation: conv.activation)
         let inputImage = planes * paddedPlane
-        // Tasks: whole images when the batch keeps every thread busy, else slices of output
-        // channel blocks (in whole register tiles) and of rows.
+        // Tasks: whole images when the batch keeps every thread busy, else about 4 per thread
+        // of output channel blocks (in whole register tiles) and rows, a multiple of the thread
+        // count where the rows allow: 3 equal tasks on 2 threads would leave one idle a third
+        // of the time, and the small late layers of a network are only a few tasks long.
         let step = depthwise ? 1 : kernels.directTileBlocks
         let blockGroups = (outputBlocks + step - 1) / step
-        let wanted = batch >= 2 * threads ? 1 : (2 * threads + batch - 1) / batch
+        let wanted = batch >= 2 * threads ? 1 : (4 * threads + batch - 1) / batch
         let blockChunks = min(blockGroups, wanted)
-        let rowChunks = depthwise ? 1 : min(y[2], (wanted + blockChunks - 1) / blockChunks)
+        var rowChunks = depthwise ? 1 : min(y[2], (wanted + blockChunks - 1) / blockChunks)
+        while wanted > 1 && !depthwise && rowChunks < y[2] && (blockChunks * rowChunks) % threads != 0 { rowChunks += 1 }
         let blocksPerChunk = (blockGroups + blockChunks - 1) / blockChunks * step
         let rowsPerChunk = (y[2] + rowChunks - 1) / rowChunks
         let tasksPerImage = blockChunks * rowChunks
