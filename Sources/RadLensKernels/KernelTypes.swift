@@ -120,6 +120,11 @@ public struct DirectConvOperands: @unchecked Sendable {
     public var tapCount: Int
     /// Consecutive input channels read at each tap: B for a blocked input, 1 for a plain one.
     public var channelsPerTap: Int
+    /// Taps [fullTapCount, tapCount) read only `lastTapChannels` channels: the last channel
+    /// block of an input whose channel count is not a multiple of B, so its padding lanes cost
+    /// nothing. By default every tap is full.
+    public var fullTapCount: Int
+    public var lastTapChannels: Int
     /// Weights packed by `packDirectWeights` (or [Cb][taps][B] for depthwise).
     public var weights: UnsafePointer<Float>
     public var outputHeight: Int
@@ -138,6 +143,9 @@ public struct DirectConvOperands: @unchecked Sendable {
     public var residual: UnsafePointer<Float>?
     public var activation: Activation
 
+    /// Weights per output channel: the reduction length.
+    public var reductionDepth: Int { fullTapCount * channelsPerTap + (tapCount - fullTapCount) * lastTapChannels }
+
     public init(input: UnsafePointer<Float>, inputRowStride: Int, inputPixelStride: Int, inputBlockStride: Int, strideY: Int,
                 tapOffsets: UnsafePointer<Int>, tapCount: Int, channelsPerTap: Int, weights: UnsafePointer<Float>,
                 outputHeight: Int, outputWidth: Int, output: UnsafeMutablePointer<Float>, outputRowStride: Int,
@@ -152,6 +160,8 @@ public struct DirectConvOperands: @unchecked Sendable {
         self.tapOffsets = tapOffsets
         self.tapCount = tapCount
         self.channelsPerTap = channelsPerTap
+        self.fullTapCount = tapCount
+        self.lastTapChannels = channelsPerTap
         self.weights = weights
         self.outputHeight = outputHeight
         self.outputWidth = outputWidth

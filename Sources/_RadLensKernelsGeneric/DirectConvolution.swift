@@ -22,7 +22,8 @@ extension Kernels {
         let outputBlocks = (outputChannels + lanes - 1) / lanes
         let channelsPerTap = blockedInput ? lanes : 1
         let inputGroups = blockedInput ? (inputChannels + lanes - 1) / lanes : inputChannels
-        let depth = inputGroups * taps * channelsPerTap
+        // The last group of a blocked input holds only its real channels (see `fullTapCount`).
+        let depth = inputChannels * taps
         for block in 0..<outputBlocks {
             // Blocks are grouped F at a time (fewer in the last group); a group stores, for each
             // reduction step, F vectors of weights side by side.
@@ -31,9 +32,10 @@ extension Kernels {
             let base = packed + groupStart * depth * lanes + (block - groupStart) * lanes
             for group in 0..<inputGroups {
                 for tap in 0..<taps {
-                    for within in 0..<channelsPerTap {
+                    let channelsInGroup = min(channelsPerTap, inputChannels - group * channelsPerTap)
+                    for within in 0..<channelsInGroup {
                         let channel = group * channelsPerTap + within
-                        let step = (group * taps + tap) * channelsPerTap + within
+                        let step = group * taps * channelsPerTap + tap * channelsInGroup + within
                         for lane in 0..<lanes {
                             let output = block * lanes + lane
                             let valid = output < outputChannels && channel < inputChannels
@@ -47,7 +49,7 @@ extension Kernels {
 
     public static func directConvolve(_ op: DirectConvOperands, blockStart: Int, blockEnd: Int, rowStart: Int, rowEnd: Int) {
         let lanes = Vector.scalarCount
-        let depth = op.tapCount * op.channelsPerTap
+        let depth = op.reductionDepth
         let blockStride = op.outputBlockStride
         let width = op.outputWidth
         var block = blockStart
@@ -123,7 +125,7 @@ extension Kernels {
         var w = weights
         for tap in 0..<op.tapCount {
             let source = input + op.tapOffsets[tap]
-            for channel in 0..<op.channelsPerTap {
+            for channel in 0..<(tap < op.fullTapCount ? op.channelsPerTap : op.lastTapChannels) {
                 let w0 = load(w)
                 let w1 = F > 1 ? load(w + lanes) : Vector()
                 let p = source + channel

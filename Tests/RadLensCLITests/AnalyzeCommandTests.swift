@@ -65,6 +65,25 @@ import Testing
         }
     }
 
+    /// `--precision fast` (Winograd convolutions, including the 24-channel first block) gives the
+    /// same decision as fp32 on every sample, with probabilities within 1e-5, and says so.
+    @Test func fastPrecisionAgreesWithFP32() throws {
+        for name in ["chest-pa-cr.jpeg", "chest-pa-cr.png", "extremity-ap-cr.jpeg", "photo-face.jpeg"] {
+            let path = TestPaths.repository.appendingPathComponent("SampleImages/\(name)").path
+            var findings: [String: [String: Any]] = [:]
+            for precision in ["fp32", "fast"] {
+                let result = try radlens(["analyze", path, "--model", shippedModel, "--format", "json", "--precision", precision])
+                #expect(result.status == 0, "\(result.stderr)")
+                let json = try JSONSerialization.jsonObject(with: result.stdout) as! [String: Any]
+                #expect((json["provenance"] as? [String: Any])?["precision"] as? String == precision)
+                findings[precision] = (json["findings"] as! [[String: Any]])[0]
+            }
+            let exact = findings["fp32"]!, fast = findings["fast"]!
+            #expect(abs((exact["probability"] as! Double) - (fast["probability"] as! Double)) < 1e-5, "\(name)")
+            #expect(exact["decision"] as? String == fast["decision"] as? String, "\(name)")
+        }
+    }
+
     @Test func customTemplateReplacesTheBundles() throws {
         let template = try TestPaths.temporaryDirectory("template").appendingPathComponent("mine.mustache")
         try Data("{{% CONTENT_TYPE: TEXT}}\n{{#findings}}{{display}}={{decision}}{{/findings}} <{{input.path}}>\n".utf8).write(to: template)

@@ -126,7 +126,7 @@ extension ExecutionPlan {
         // The 36 reductions: pixels are tiles, one tap of `channels` consecutive channels.
         let reduction = DirectConvOperands(
             input: source, inputRowStride: 0, inputPixelStride: channels, inputBlockStride: 0, strideY: 0, tapOffsets: single,
-            tapCount: 1, channelsPerTap: channels, weights: transformedWeights[0], outputHeight: 1, outputWidth: 0,
+            tapCount: 1, channelsPerTap: x[1], weights: transformedWeights[0], outputHeight: 1, outputWidth: 0,
             output: scratch, outputRowStride: 0, outputBlockStride: 0, bias: prepared.winogradBias!, residual: nil, activation: .none)
         let epilogue = DirectConvOperands(
             input: source, inputRowStride: 0, inputPixelStride: 0, inputBlockStride: 0, strideY: 0, tapOffsets: single, tapCount: 0,
@@ -201,12 +201,17 @@ extension ExecutionPlan {
         }
         let tapOffsets = arena.allocateOffsets(offsets)
         let outputBlocks = (conv.outputChannels + lanes - 1) / lanes
-        let template = DirectConvOperands(
+        var template = DirectConvOperands(
             input: source, inputRowStride: paddedWidth * pixelFloats, inputPixelStride: conv.strides.x * pixelFloats,
             inputBlockStride: paddedPlane, strideY: conv.strides.y, tapOffsets: tapOffsets, tapCount: offsets.count,
             channelsPerTap: depthwise ? 1 : pixelFloats, weights: prepared.weights[0], outputHeight: y[2], outputWidth: y[3],
             output: output.origin, outputRowStride: output.rowStride, outputBlockStride: output.blockStride, bias: prepared.bias,
             residual: residual, activation: conv.activation)
+        if blockedInput && !depthwise && x[1] % lanes != 0 {
+            // The last channel block's taps reduce over its real channels only.
+            template.fullTapCount = (planes - 1) * conv.kernel.height * conv.kernel.width
+            template.lastTapChannels = x[1] % lanes
+        }
         let inputImage = planes * paddedPlane
         // Tasks: whole images when the batch keeps every thread busy, else about 4 per thread
         // of output channel blocks (in whole register tiles) and rows, a multiple of the thread

@@ -60,10 +60,8 @@ final class PreparedWeights: @unchecked Sendable {
     private func winogradWeights(_ conv: ConvLayer, kernels: any KernelSet.Type) -> [UnsafePointer<Float>] {
         let g: [[Double]] = [[1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
                              [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
-        let lanes = kernels.blockChannels
         let outputs = conv.outputChannels, inputs = conv.channelsPerGroup
-        let channels = (inputs + lanes - 1) / lanes * lanes
-        var transformed = [[Float]](repeating: [Float](repeating: 0, count: outputs * channels), count: 36)
+        var transformed = [[Float]](repeating: [Float](repeating: 0, count: outputs * inputs), count: 36)
         for m in 0..<outputs {
             for c in 0..<inputs {
                 let w = (0..<9).map { Double(conv.weights[(m * inputs + c) * 9 + $0]) }
@@ -71,15 +69,15 @@ final class PreparedWeights: @unchecked Sendable {
                 for i in 0..<6 {
                     let t = (0..<3).map { col in (0..<3).reduce(0.0) { $0 + g[i][$1] * w[$1 * 3 + col] } }
                     for j in 0..<6 {
-                        transformed[6 * i + j][m * channels + c] = Float((0..<3).reduce(0.0) { $0 + t[$1] * g[j][$1] })
+                        transformed[6 * i + j][m * inputs + c] = Float((0..<3).reduce(0.0) { $0 + t[$1] * g[j][$1] })
                     }
                 }
             }
         }
         return transformed.map { u in
-            let packed = arena.allocate(kernels.packedDirectWeightCount(outputChannels: outputs, depth: channels))
+            let packed = arena.allocate(kernels.packedDirectWeightCount(outputChannels: outputs, depth: inputs))
             u.withUnsafeBufferPointer {
-                kernels.packDirectWeights($0.baseAddress!, outputChannels: outputs, inputChannels: channels, taps: 1, blockedInput: false,
+                kernels.packDirectWeights($0.baseAddress!, outputChannels: outputs, inputChannels: inputs, taps: 1, blockedInput: false,
                                           into: packed)
             }
             return UnsafePointer(packed)
@@ -102,8 +100,8 @@ final class PreparedWeights: @unchecked Sendable {
             let weights = buffer.baseAddress!
             switch method {
             case .direct(let blockedInput):
-                let channels = blockedInput ? (conv.channelsPerGroup + lanes - 1) / lanes * lanes : conv.channelsPerGroup
-                let packed = arena.allocate(kernels.packedDirectWeightCount(outputChannels: conv.outputChannels, depth: channels * taps))
+                let packed = arena.allocate(kernels.packedDirectWeightCount(outputChannels: conv.outputChannels,
+                                                                            depth: conv.channelsPerGroup * taps))
                 kernels.packDirectWeights(weights, outputChannels: conv.outputChannels, inputChannels: conv.channelsPerGroup, taps: taps,
                                           blockedInput: blockedInput, into: packed)
                 return PreparedConv(method: method, weights: [packed], bias: blockedBias)
