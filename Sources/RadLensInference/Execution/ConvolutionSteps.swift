@@ -219,7 +219,7 @@ extension ExecutionPlan {
         // of the time, and the small late layers of a network are only a few tasks long.
         let step = depthwise ? 1 : kernels.directTileBlocks
         let blockGroups = (outputBlocks + step - 1) / step
-        let wanted = batch >= 2 * threads ? 1 : (4 * threads + batch - 1) / batch
+        let wanted = threads == 1 || batch >= 2 * threads ? 1 : (4 * threads + batch - 1) / batch
         let blockChunks = min(blockGroups, wanted)
         var rowChunks = depthwise ? 1 : min(y[2], (wanted + blockChunks - 1) / blockChunks)
         while wanted > 1 && !depthwise && rowChunks < y[2] && (blockChunks * rowChunks) % threads != 0 { rowChunks += 1 }
