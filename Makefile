@@ -15,7 +15,7 @@ SAMPLE := SampleImages/chest-pa-cr.jpeg
 help:
 	@echo "make demo     install what is missing, build release, analyze a sample image"
 	@echo "make test     install what is missing, run the whole test suite"
-	@echo "make asan     run the decoder tests under AddressSanitizer"
+	@echo "make asan     run the decoder and engine tests under AddressSanitizer"
 	@echo "make fixtures regenerate Tests/Fixtures (synthetic PNG/JPEG and malformed corpus)"
 	@echo "make samples  regenerate SampleImages from the pydicom-data package"
 	@echo "make bench    engine vs ONNX Runtime, decode vs djpeg/Pillow, pipeline vs Python (Benchmarks/README.md)"
@@ -60,7 +60,7 @@ test: deps test-venv
 
 ## Decoder tests with AddressSanitizer on the Swift code and the C shim.
 asan: deps
-	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt swift test --sanitize=address --scratch-path .build-asan --filter 'MalformedInputTests|PNGDecodeTests|PNGEncodeTests|JPEGDecodeTests|RadLensDICOMTests'
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt swift test --sanitize=address --scratch-path .build-asan --filter 'MalformedInputTests|PNGDecodeTests|PNGEncodeTests|JPEGDecodeTests|RadLensDICOMTests|ModelParityTests|BadModelTests'
 
 fixtures:
 	python3 Tests/Fixtures/make_fixtures.py
