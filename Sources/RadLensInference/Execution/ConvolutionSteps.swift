@@ -112,11 +112,13 @@ extension ExecutionPlan {
         let blockStep = kernels.directTileBlocks
         let blockGroups = (outputBlocks + blockStep - 1) / blockStep
         let floatsPerTile = 36 * (channels + outputBlocks * lanes)
-        var tileChunks = (tiles + max(6, (1 << 18) / floatsPerTile) - 1) / max(6, (1 << 18) / floatsPerTile)
-        let wanted = threads
-        if batch * tileChunks < wanted { tileChunks = min(max(1, tiles / 4), (wanted + batch - 1) / batch) }
-        tileChunks = max(tileChunks, 1)
-        let blockChunks = min(blockGroups, max(1, (wanted + batch * tileChunks - 1) / (batch * tileChunks)))
+        let maximumTilesPerChunk = max(6, (1 << 18) / floatsPerTile)  // 2^18 floats: 1 MB
+        var tileChunks = (tiles + maximumTilesPerChunk - 1) / maximumTilesPerChunk
+        if batch * tileChunks < threads {
+            // Too few units: split tiles further (down to 4 a chunk), then output blocks.
+            tileChunks = max(tileChunks, min(max(1, tiles / 4), (threads + batch - 1) / batch))
+        }
+        let blockChunks = min(blockGroups, max(1, (threads + batch * tileChunks - 1) / (batch * tileChunks)))
         let tilesPerChunk = (tiles + tileChunks - 1) / tileChunks
         let blocksPerChunk = (blockGroups + blockChunks - 1) / blockChunks * blockStep
         let transformedFloats = 36 * tilesPerChunk * channels
