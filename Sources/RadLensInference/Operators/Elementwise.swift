@@ -1,6 +1,7 @@
 import RadLensKernels
 
-/// Elementwise operators on float buffers: activations, per-channel affine, broadcasting Add/Mul.
+/// Elementwise operators on plain float buffers: per-channel affine, broadcasting Add/Mul
+/// (activations run as a kernel: `KernelSet.activate`).
 enum Elementwise {
     /// y[n, c, ...] = act(x[n, c, ...] * scale[c] + shift[c]).
     static func channelAffine(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, batch: Int, channels: Int,
