@@ -214,6 +214,16 @@ extension ExecutionPlan {
             template.fullTapCount = (planes - 1) * conv.kernel.height * conv.kernel.width
             template.lastTapChannels = x[1] % lanes
         }
+        // A pointwise convolution with a dense output is one long row: its pixels are contiguous
+        // in every block, so a 7x7 map makes tiles of 5-6 pixels instead of 4 + 3 per row.
+        let pointwise = !depthwise && conv.kernel == (1, 1) && conv.strides == (1, 1) && padding == nil
+            && output.rowStride == y[3] * lanes && blockedInput
+        if pointwise {
+            template.outputHeight = 1
+            template.outputWidth = y[2] * y[3]
+            template.outputRowStride = y[2] * y[3] * lanes
+        }
+        let rows = template.outputHeight
         let inputImage = planes * paddedPlane
         // Tasks: whole images when the batch keeps every thread busy, else about 4 per thread
         // of output channel blocks (in whole register tiles) and rows, a multiple of the thread
@@ -223,17 +233,17 @@ extension ExecutionPlan {
         let blockGroups = (outputBlocks + step - 1) / step
         let wanted = threads == 1 || batch >= 2 * threads ? 1 : (4 * threads + batch - 1) / batch
         let blockChunks = min(blockGroups, wanted)
-        var rowChunks = depthwise ? 1 : min(y[2], (wanted + blockChunks - 1) / blockChunks)
-        while wanted > 1 && !depthwise && rowChunks < y[2] && (blockChunks * rowChunks) % threads != 0 { rowChunks += 1 }
+        var rowChunks = depthwise ? 1 : min(rows, (wanted + blockChunks - 1) / blockChunks)
+        while wanted > 1 && !depthwise && rowChunks < rows && (blockChunks * rowChunks) % threads != 0 { rowChunks += 1 }
         let blocksPerChunk = (blockGroups + blockChunks - 1) / blockChunks * step
-        let rowsPerChunk = (y[2] + rowChunks - 1) / rowChunks
+        let rowsPerChunk = (rows + rowChunks - 1) / rowChunks
         let tasksPerImage = blockChunks * rowChunks
         return { pool in
             copyPadded?(pool)
             pool.parallelFor(batch * tasksPerImage) { task, _ in
                 let image = task / tasksPerImage, part = task % tasksPerImage
                 let blockStart = (part % blockChunks) * blocksPerChunk, rowStart = (part / blockChunks) * rowsPerChunk
-                guard blockStart < outputBlocks, rowStart < y[2] else { return }
+                guard blockStart < outputBlocks, rowStart < rows else { return }
                 var operands = template
                 operands.input += image * inputImage
                 operands.output += image * output.image
@@ -243,7 +253,7 @@ extension ExecutionPlan {
                     kernels.depthwiseBlocked(operands, blockStart: blockStart, blockEnd: blockEnd)
                 } else {
                     kernels.directConvolve(operands, blockStart: blockStart, blockEnd: blockEnd, rowStart: rowStart,
-                                           rowEnd: min(y[2], rowStart + rowsPerChunk))
+                                           rowEnd: min(rows, rowStart + rowsPerChunk))
                 }
             }
         }
