@@ -58,29 +58,40 @@ final class PreparedWeights: @unchecked Sendable {
     /// U = G g G^T for every output and input channel (in double precision), packed per
     /// transform point xi = 6i + j as the weights of a 1x1 convolution over the padded channels.
     private func winogradWeights(_ conv: ConvLayer, kernels: any KernelSet.Type) -> [UnsafePointer<Float>] {
-        let g: [[Double]] = [[1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
-                             [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
+        let g: [Double] = [1.0 / 4, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
+                           1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1]  // G, 6x3
         let outputs = conv.outputChannels, inputs = conv.channelsPerGroup
-        var transformed = [[Float]](repeating: [Float](repeating: 0, count: outputs * inputs), count: 36)
-        for m in 0..<outputs {
-            for c in 0..<inputs {
-                let w = (0..<9).map { Double(conv.weights[(m * inputs + c) * 9 + $0]) }
-                // t = G w (6x3), then U = t G^T (6x6).
-                for i in 0..<6 {
-                    let t = (0..<3).map { col in (0..<3).reduce(0.0) { $0 + g[i][$1] * w[$1 * 3 + col] } }
-                    for j in 0..<6 {
-                        transformed[6 * i + j][m * inputs + c] = Float((0..<3).reduce(0.0) { $0 + t[$1] * g[j][$1] })
+        let pointCount = outputs * inputs
+        // transformed[xi][m][c]: plain loops, no allocation per filter (this runs at load).
+        var transformed = [Float](repeating: 0, count: 36 * pointCount)
+        var t = [Double](repeating: 0, count: 18)
+        conv.weights.withUnsafeBufferPointer { w in
+            for m in 0..<outputs {
+                for c in 0..<inputs {
+                    let filter = (m * inputs + c) * 9
+                    // t = G w (6x3), then U = t G^T (6x6).
+                    for i in 0..<6 {
+                        for col in 0..<3 {
+                            t[i * 3 + col] = g[i * 3] * Double(w[filter + col]) + g[i * 3 + 1] * Double(w[filter + 3 + col])
+                                + g[i * 3 + 2] * Double(w[filter + 6 + col])
+                        }
+                    }
+                    for i in 0..<6 {
+                        for j in 0..<6 {
+                            let u = t[i * 3] * g[j * 3] + t[i * 3 + 1] * g[j * 3 + 1] + t[i * 3 + 2] * g[j * 3 + 2]
+                            transformed[(6 * i + j) * pointCount + m * inputs + c] = Float(u)
+                        }
                     }
                 }
             }
         }
-        return transformed.map { u in
-            let packed = arena.allocate(kernels.packedDirectWeightCount(outputChannels: outputs, depth: inputs))
-            u.withUnsafeBufferPointer {
-                kernels.packDirectWeights($0.baseAddress!, outputChannels: outputs, inputChannels: inputs, taps: 1, blockedInput: false,
-                                          into: packed)
+        return transformed.withUnsafeBufferPointer { u in
+            (0..<36).map { xi in
+                let packed = arena.allocate(kernels.packedDirectWeightCount(outputChannels: outputs, depth: inputs))
+                kernels.packDirectWeights(u.baseAddress! + xi * pointCount, outputChannels: outputs, inputChannels: inputs, taps: 1,
+                                          blockedInput: false, into: packed)
+                return UnsafePointer(packed)
             }
-            return UnsafePointer(packed)
         }
     }
 
