@@ -56,8 +56,8 @@ extension ExecutionPlan {
             return blockedConvStep(conv, prepared, x: x, y: y, padding: padding, input: input, inputIsPadded: inputIsPadded, output: out,
                                    residual: residual, blockedInput: true, depthwise: true, kernels: kernels, threads: threads)
         case .gemm:
-            return gemmConvStep(conv, prepared, x: x, y: y, input: input, output: output, residual: residual, kernels: kernels,
-                                scratch: scratch, threads: threads)
+            return gemmConvStep(conv, prepared, x: x, y: y, padding: padding, input: input, output: output, residual: residual,
+                                kernels: kernels, scratch: scratch, threads: threads)
         }
     }
 
@@ -260,22 +260,22 @@ extension ExecutionPlan {
     }
 
     /// A grouped convolution: per group, an im2col GEMM on plain NCHW.
-    private func gemmConvStep(_ conv: ConvLayer, _ prepared: PreparedConv, x: [Int], y: [Int], input: UnsafePointer<Float>,
-                          output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, kernels: any KernelSet.Type,
-                          scratch: UnsafeMutablePointer<Float>, threads: Int) -> (ThreadPool) -> Void {
-        let yAxis = SpatialAxis.resolve(input: x[2], kernel: conv.kernel.height, stride: conv.strides.y, dilation: conv.dilations.y,
-                                        padBegin: conv.pads[0], padEnd: conv.pads[2], autoPad: conv.autoPad)!
-        let xAxis = SpatialAxis.resolve(input: x[3], kernel: conv.kernel.width, stride: conv.strides.x, dilation: conv.dilations.x,
-                                        padBegin: conv.pads[1], padEnd: conv.pads[3], autoPad: conv.autoPad)!
+    private func gemmConvStep(_ conv: ConvLayer, _ prepared: PreparedConv, x: [Int], y: [Int], padding: Padding?,
+                              input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
+                              kernels: any KernelSet.Type, scratch: UnsafeMutablePointer<Float>, threads: Int) -> (ThreadPool) -> Void {
         let groups = conv.groups
         let rowsPerGroup = conv.outputChannels / groups
-        let geometry = ConvGeometry(inputChannels: conv.channelsPerGroup, inputHeight: x[2], inputWidth: x[3],
-                                    outputChannels: rowsPerGroup, outputHeight: y[2], outputWidth: y[3],
-                                    kernelHeight: conv.kernel.height, kernelWidth: conv.kernel.width,
-                                    strideY: conv.strides.y, strideX: conv.strides.x, padTop: yAxis.padBegin, padLeft: xAxis.padBegin,
-                                    dilationY: conv.dilations.y, dilationX: conv.dilations.x)
         let batch = x[0]
-        let inputImage = x[1] * x[2] * x[3], outputImage = y[1] * y[2] * y[3]
+        // A padded convolution reads a zero-bordered copy of its input: im2col packing then
+        // copies whole runs with no border checks.
+        let (source, copyPadded) = paddedCopy(of: input, batch: batch, planes: x[1], height: x[2], width: x[3], pixelFloats: 1,
+                                              padding: padding, inputIsPadded: false)
+        let geometry = ConvGeometry(inputChannels: conv.channelsPerGroup, inputHeight: padding?.paddedHeight ?? x[2],
+                                    inputWidth: padding?.paddedWidth ?? x[3], outputChannels: rowsPerGroup, outputHeight: y[2],
+                                    outputWidth: y[3], kernelHeight: conv.kernel.height, kernelWidth: conv.kernel.width,
+                                    strideY: conv.strides.y, strideX: conv.strides.x, dilationY: conv.dilations.y, dilationX: conv.dilations.x)
+        let planeSize = geometry.inputHeight * geometry.inputWidth
+        let sourceImage = x[1] * planeSize, outputImage = y[1] * y[2] * y[3]
         let pixels = geometry.outputPixels
         let activation = conv.activation
         let scratchCount = kernels.scratchCount
@@ -290,36 +290,6 @@ extension ExecutionPlan {
         let columnsPerChunk = (columnTiles + columnChunks - 1) / columnChunks * tileColumns
         let rowsPerChunk = (rowTiles + rowChunks - 1) / rowChunks * tileRows
         let tasksPerGroup = columnChunks * rowChunks
-        // A padded convolution reads a zero-bordered copy of its input, made once per run: im2col
-        // packing then copies whole runs with no border checks (borders are written once, at plan time).
-        let padTop = yAxis.padBegin, padLeft = xAxis.padBegin
-        let paddedHeight = x[2] + padTop + yAxis.padEnd, paddedWidth = x[3] + padLeft + xAxis.padEnd
-        let usesPaddedCopy = padTop + padLeft + yAxis.padEnd + xAxis.padEnd > 0
-        var gemmGeometry = geometry
-        var source = input
-        var sourceImage = inputImage
-        var copyPadded: ((ThreadPool) -> Void)?
-        if usesPaddedCopy {
-            let padded = arena.allocate(batch * x[1] * paddedHeight * paddedWidth)
-            let planes = batch * x[1], height = x[2], width = x[3]
-            copyPadded = { pool in
-                let chunk = max(1, (planes + 2 * pool.threadCount - 1) / (2 * pool.threadCount))
-                pool.parallelFor((planes + chunk - 1) / chunk) { task, _ in
-                    for plane in (task * chunk)..<min(planes, (task + 1) * chunk) {
-                        let from = input + plane * height * width
-                        let to = padded + plane * paddedHeight * paddedWidth + padTop * paddedWidth + padLeft
-                        for row in 0..<height { (to + row * paddedWidth).update(from: from + row * width, count: width) }
-                    }
-                }
-            }
-            gemmGeometry.inputHeight = paddedHeight
-            gemmGeometry.inputWidth = paddedWidth
-            gemmGeometry.padTop = 0
-            gemmGeometry.padLeft = 0
-            source = UnsafePointer(padded)
-            sourceImage = x[1] * paddedHeight * paddedWidth
-        }
-        let planeSize = gemmGeometry.inputHeight * gemmGeometry.inputWidth
         return { pool in
             copyPadded?(pool)
             pool.parallelFor(batch * groups * tasksPerGroup) { task, worker in
@@ -335,7 +305,7 @@ extension ExecutionPlan {
                 let columnStart = columnPart * columnsPerChunk
                 let rowStart = rowPart * rowsPerChunk
                 guard columnStart < pixels, rowStart < rowsPerGroup else { return }
-                kernels.convolve(gemmGeometry, operands, columnStart: columnStart, columnEnd: min(pixels, columnStart + columnsPerChunk),
+                kernels.convolve(geometry, operands, columnStart: columnStart, columnEnd: min(pixels, columnStart + columnsPerChunk),
                                  rowStart: rowStart, rowEnd: min(rowsPerGroup, rowStart + rowsPerChunk),
                                  scratch: scratch + worker * scratchCount)
             }
