@@ -52,16 +52,15 @@ struct BlockedLayout {
 
     init(graph: OptimizedGraph, shapes: [String: [Int]], lanes: Int) {
         self.lanes = lanes
-        var converted: [String: String] = [:]  // "name>blocked" or "name>plain" -> value
+        var reordered: Set<String> = []  // "name>blocked" and "name>plain" values made so far
         func value(_ name: String, blocked wantBlocked: Bool) -> String {
             if blocked.contains(name) == wantBlocked { return name }
             let key = name + (wantBlocked ? ">blocked" : ">plain")
-            if let existing = converted[key] { return existing }
+            guard reordered.insert(key).inserted else { return key }
             let label = wantBlocked ? "reorder to blocked" : "reorder to NCHW"
             steps.append(Step(layer: Layer(label: "\(label) \"\(name)\"", kind: .reorder(toBlocked: wantBlocked), inputs: [name], output: key),
                               source: nil))
             if wantBlocked { blocked.insert(key) }
-            converted[key] = key
             return key
         }
         func isRank4(_ name: String) -> Bool { shapes[name]?.count == 4 }
