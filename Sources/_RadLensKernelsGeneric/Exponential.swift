@@ -5,7 +5,7 @@ extension Kernels {
     /// e^x lane by lane, within 2 ulp of `expf` on [-87, 88] (Cephes' single-precision
     /// method): x = n ln 2 + r with |r| <= ln 2 / 2, e^r by a degree-6 polynomial, 2^n built
     /// in the exponent bits. Inputs beyond the range saturate to 0 and to e^88.7.
-    @inline(__always)
+    @_transparent
     static func exponential(_ x: Vector) -> Vector {
         let clamped = minimum(maximum(x, Vector(repeating: -87.3)), Vector(repeating: 88.7))
         // Round to the nearest integer by adding 1.5 x 2^23: the sum's low mantissa bits are n.
@@ -27,7 +27,7 @@ extension Kernels {
     }
 
     /// 1 / (1 + e^-x).
-    @inline(__always)
+    @_transparent
     static func sigmoid(_ x: Vector) -> Vector {
         1 / (1 + exponential(-x))
     }

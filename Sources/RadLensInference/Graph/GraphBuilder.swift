@@ -106,12 +106,12 @@ enum GraphBuilder {
         }
     }
 
-    /// Relu, Clip, HardSwish after a conv, dense or channel-affine layer are applied in its epilogue.
+    /// Relu, Clip, Sigmoid, HardSigmoid, HardSwish after a conv, dense or channel-affine layer are applied in its epilogue.
     private static func fuseActivations(_ graph: inout OptimizedGraph) {
         var index = 0
         while index < graph.layers.count {
             let layer = graph.layers[index]
-            if case .activation(let activation) = layer.kind, activation != .sigmoid {
+            if case .activation(let activation) = layer.kind {
                 let counts = consumers(graph)
                 if counts[layer.inputs[0]] == 1,
                    let producer = graph.layers[..<index].lastIndex(where: { $0.output == layer.inputs[0] }) {
