@@ -4,7 +4,8 @@ import RadLensTestSupport
 import Testing
 
 /// Outputs equal ONNX Runtime's on real network architectures (ResNet-18, DenseNet-121,
-/// MobileNetV2 and a custom CNN covering the other operators), 1- and 3-channel inputs,
+/// MobileNetV2, a custom CNN covering the other operators and a ResNeXt-style one with grouped
+/// convolutions of 3 to 8 groups), 1- and 3-channel inputs,
 /// batch 1 and 8. Reference outputs were computed by ONNX Runtime (Training/make_engine_fixtures.py).
 @Suite struct ModelParityTests {
     static let folder = TestPaths.fixture("models")
@@ -16,13 +17,13 @@ import Testing
     static let tolerance: Float = 1e-4
 
     @Test func fixturesArePresent() {
-        #expect(Self.cases.count >= 12, "engine fixtures missing: run `.venv-train/bin/python Training/make_engine_fixtures.py`")
+        #expect(Self.cases.count >= 14, "engine fixtures missing: run `.venv-train/bin/python Training/make_engine_fixtures.py`")
     }
 
     @Test(arguments: cases, KernelLevel.allCases.filter(\.isSupported))
     func matchesONNXRuntime(_ name: String, level: KernelLevel) throws {
         // Heavy networks run on the fastest level only; every level runs the small ones.
-        if level != .best && !(name.hasPrefix("small_cnn") || name.hasPrefix("mobilenet")) { return }
+        if level != .best && !(name.hasPrefix("small_cnn") || name.hasPrefix("grouped_cnn") || name.hasPrefix("mobilenet")) { return }
         try expectMatch(name, options: SessionOptions(threads: 2, kernelLevel: level))
     }
 

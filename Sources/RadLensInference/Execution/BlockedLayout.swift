@@ -28,13 +28,20 @@ struct BlockedLayout {
         case direct(blockedInput: Bool)
         /// Depthwise (one filter per channel) on the blocked layout.
         case depthwise
-        /// Grouped convolution as an im2col GEMM per group, plain in and out.
+        /// Grouped convolution (more groups than `directGroupLimit`) as an im2col GEMM per group, plain in and out.
         case gemm
     }
 
+    /// Grouped convolutions with up to this many groups run as one direct convolution over all
+    /// input channels, with weights that are zero outside each output channel's group: `groups`
+    /// times the multiply-adds, but at the direct tile's speed (about 3x the GEMM's).
+    static let directGroupLimit = 2
+
     static func method(of conv: ConvLayer) -> ConvMethod {
-        if conv.groups == 1 { return .direct(blockedInput: conv.channelsPerGroup > plainInputChannels) }
-        if conv.channelsPerGroup == 1 && conv.outputChannels == conv.groups { return .depthwise }
+        if conv.channelsPerGroup == 1 && conv.outputChannels == conv.groups && conv.groups > 1 { return .depthwise }
+        if conv.groups <= directGroupLimit {
+            return .direct(blockedInput: conv.channelsPerGroup * conv.groups > plainInputChannels)
+        }
         return .gemm
     }
 

@@ -95,6 +95,24 @@ final class PreparedWeights: @unchecked Sendable {
         }
     }
 
+    /// A grouped convolution's weights as an ungrouped one's, [output][all input channels][taps],
+    /// zero outside each output channel's group.
+    static func denseWeights(of conv: ConvLayer) -> [Float] {
+        let taps = conv.kernel.height * conv.kernel.width
+        let inputChannels = conv.channelsPerGroup * conv.groups, outputsPerGroup = conv.outputChannels / conv.groups
+        var dense = [Float](repeating: 0, count: conv.outputChannels * inputChannels * taps)
+        for output in 0..<conv.outputChannels {
+            let firstChannel = output / outputsPerGroup * conv.channelsPerGroup
+            for channel in 0..<conv.channelsPerGroup {
+                for tap in 0..<taps {
+                    dense[(output * inputChannels + firstChannel + channel) * taps + tap] =
+                        conv.weights[(output * conv.channelsPerGroup + channel) * taps + tap]
+                }
+            }
+        }
+        return dense
+    }
+
     /// `values` followed by zeros up to a multiple of `lanes`, so blocked operators can read whole blocks.
     private func copy(_ values: [Float], roundedTo lanes: Int) -> UnsafeMutablePointer<Float> {
         let pointer = arena.allocate((values.count + lanes - 1) / lanes * lanes)
@@ -111,9 +129,11 @@ final class PreparedWeights: @unchecked Sendable {
             let weights = buffer.baseAddress!
             switch method {
             case .direct(let blockedInput):
+                let inputChannels = conv.channelsPerGroup * conv.groups
+                let dense = conv.groups == 1 ? conv.weights : Self.denseWeights(of: conv)
                 let packed = arena.allocate(kernels.packedDirectWeightCount(outputChannels: conv.outputChannels,
-                                                                            depth: conv.channelsPerGroup * taps))
-                kernels.packDirectWeights(weights, outputChannels: conv.outputChannels, inputChannels: conv.channelsPerGroup, taps: taps,
+                                                                            depth: inputChannels * taps))
+                kernels.packDirectWeights(dense, outputChannels: conv.outputChannels, inputChannels: inputChannels, taps: taps,
                                           blockedInput: blockedInput, into: packed)
                 return PreparedConv(method: method, weights: [packed], bias: blockedBias)
             case .depthwise:
