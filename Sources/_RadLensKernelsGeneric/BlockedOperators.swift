@@ -4,43 +4,57 @@
 import RadLensKernels
 
 extension Kernels {
-    public static func poolBlocked(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, planes: Int, height: Int,
-                                   width: Int, outputHeight: Int, outputWidth: Int, window w: PoolWindow, max isMax: Bool,
-                                   countIncludePad: Bool) {
+    public static func poolBlocked(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, height: Int, width: Int,
+                                   outputHeight: Int, outputWidth: Int, rowStart: Int, rowEnd: Int, window w: PoolWindow,
+                                   max isMax: Bool, countIncludePad: Bool) {
         let lanes = Vector.scalarCount
-        for plane in 0..<planes {
-            let source = input + plane * height * width * lanes
-            var destination = output + plane * outputHeight * outputWidth * lanes
-            for oy in 0..<outputHeight {
-                let y0 = oy * w.strideY - w.padTop
-                for ox in 0..<outputWidth {
-                    let x0 = ox * w.strideX - w.padLeft
-                    var accumulator = Vector(repeating: isMax ? -.infinity : 0)
-                    var valid = 0
+        // Output columns whose window lies wholly inside the input run without bounds checks.
+        let lastTap = (w.kernelWidth - 1) * w.dilationX
+        let interiorStart = min(outputWidth, (w.padLeft + w.strideX - 1) / w.strideX)
+        let interiorEnd = max(interiorStart, min(outputWidth, (width - 1 - lastTap + w.padLeft) / w.strideX + 1))
+        for oy in rowStart..<rowEnd {
+            let y0 = oy * w.strideY - w.padTop
+            let rowInside = y0 >= 0 && y0 + (w.kernelHeight - 1) * w.dilationY < height
+            let destination = output + oy * outputWidth * lanes
+            for ox in 0..<outputWidth {
+                let x0 = ox * w.strideX - w.padLeft
+                if rowInside && ox >= interiorStart && ox < interiorEnd {
+                    var accumulator = load(input + (y0 * width + x0) * lanes)
                     for ky in 0..<w.kernelHeight {
-                        let y = y0 + ky * w.dilationY
-                        if y < 0 || y >= height { continue }
-                        for kx in 0..<w.kernelWidth {
-                            let x = x0 + kx * w.dilationX
-                            if x < 0 || x >= width { continue }
-                            let pixel = load(source + (y * width + x) * lanes)
+                        let row = input + ((y0 + ky * w.dilationY) * width + x0) * lanes
+                        for kx in 0..<w.kernelWidth where ky > 0 || kx > 0 {
+                            let pixel = load(row + kx * w.dilationX * lanes)
                             accumulator = isMax ? maximum(accumulator, pixel) : accumulator + pixel
-                            valid += 1
                         }
                     }
-                    if !isMax {
-                        var divisor = valid
-                        if countIncludePad {
-                            // The window clipped to the padded input, as PyTorch and ONNX Runtime count it.
-                            let yEnd = min(y0 + w.kernelHeight, height + w.padBottom)
-                            let xEnd = min(x0 + w.kernelWidth, width + w.padRight)
-                            divisor = (yEnd - y0) * (xEnd - x0)
-                        }
-                        accumulator *= divisor > 0 ? 1 / Float(divisor) : 0
-                    }
-                    storeVector(accumulator, destination)
-                    destination += lanes
+                    if !isMax { accumulator *= 1 / Float(w.kernelHeight * w.kernelWidth) }
+                    storeVector(accumulator, destination + ox * lanes)
+                    continue
                 }
+                var accumulator = Vector(repeating: isMax ? -.infinity : 0)
+                var valid = 0
+                for ky in 0..<w.kernelHeight {
+                    let y = y0 + ky * w.dilationY
+                    if y < 0 || y >= height { continue }
+                    for kx in 0..<w.kernelWidth {
+                        let x = x0 + kx * w.dilationX
+                        if x < 0 || x >= width { continue }
+                        let pixel = load(input + (y * width + x) * lanes)
+                        accumulator = isMax ? maximum(accumulator, pixel) : accumulator + pixel
+                        valid += 1
+                    }
+                }
+                if !isMax {
+                    var divisor = valid
+                    if countIncludePad {
+                        // The window clipped to the padded input, as PyTorch and ONNX Runtime count it.
+                        let yEnd = min(y0 + w.kernelHeight, height + w.padBottom)
+                        let xEnd = min(x0 + w.kernelWidth, width + w.padRight)
+                        divisor = (yEnd - y0) * (xEnd - x0)
+                    }
+                    accumulator *= divisor > 0 ? 1 / Float(divisor) : 0
+                }
+                storeVector(accumulator, destination + ox * lanes)
             }
         }
     }

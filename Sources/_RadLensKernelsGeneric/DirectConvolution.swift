@@ -166,26 +166,44 @@ extension Kernels {
                 w += F * lanes
             }
         }
-        for f in 0..<F {
-            let b = load(bias + f * lanes)
-            let blockOutput = output + f * blockStride, blockResidual = residual.map { $0 + f * blockStride }
-            for j in 0..<N {
-                // With one block, pixels 6... are in the second column of accumulators.
-                let pixel = F == 1 ? j % 6 : j, second = F == 1 ? j >= 6 : f == 1
-                let sum: Vector
-                switch pixel {
-                case 0: sum = second ? a01 : a00
-                case 1: sum = second ? a11 : a10
-                case 2: sum = second ? a21 : a20
-                case 3: sum = second ? a31 : a30
-                case 4: sum = second ? a41 : a40
-                default: sum = second ? a51 : a50
-                }
-                var value = sum + b
-                if let blockResidual { value += load(blockResidual + j * lanes) }
-                storeVector(activate(value, op.activation), blockOutput + j * lanes)
-            }
+        // The epilogue, unrolled: pixel J of block 0 is aJ0; aJ1 is pixel J of block 1, or with
+        // one block pixel J + 6.
+        let bias0 = load(bias), bias1 = F > 1 ? load(bias + lanes) : bias0
+        let second = F > 1 ? blockStride : 6 * lanes
+        let activation = op.activation
+        finish(a00, bias0, output, residual, activation)
+        if N > 1 { finish(a10, bias0, output + lanes, residual.map { $0 + lanes }, activation) }
+        if N > 2 { finish(a20, bias0, output + 2 * lanes, residual.map { $0 + 2 * lanes }, activation) }
+        if N > 3 { finish(a30, bias0, output + 3 * lanes, residual.map { $0 + 3 * lanes }, activation) }
+        if N > 4 { finish(a40, bias0, output + 4 * lanes, residual.map { $0 + 4 * lanes }, activation) }
+        if N > 5 { finish(a50, bias0, output + 5 * lanes, residual.map { $0 + 5 * lanes }, activation) }
+        let firstOfSecond = F > 1 ? 0 : 6
+        if N > firstOfSecond { finish(a01, bias1, output + second, residual.map { $0 + second }, activation) }
+        if N > firstOfSecond + 1 {
+            finish(a11, bias1, output + second + lanes, residual.map { $0 + second + lanes }, activation)
         }
+        if N > firstOfSecond + 2 {
+            finish(a21, bias1, output + second + 2 * lanes, residual.map { $0 + second + 2 * lanes }, activation)
+        }
+        if N > firstOfSecond + 3 {
+            finish(a31, bias1, output + second + 3 * lanes, residual.map { $0 + second + 3 * lanes }, activation)
+        }
+        if N > firstOfSecond + 4 {
+            finish(a41, bias1, output + second + 4 * lanes, residual.map { $0 + second + 4 * lanes }, activation)
+        }
+        if N > firstOfSecond + 5 {
+            finish(a51, bias1, output + second + 5 * lanes, residual.map { $0 + second + 5 * lanes }, activation)
+        }
+    }
+
+    /// Bias, residual and activation on one accumulator, stored to `output`. Transparent (always
+    /// inlined): out of line, the vector arguments would travel as four xmm registers each.
+    @_transparent
+    static func finish(_ sum: Vector, _ bias: Vector, _ output: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?,
+                       _ activation: Activation) {
+        var value = sum + bias
+        if let residual { value += load(residual) }
+        storeVector(activate(value, activation), output)
     }
 
     public static func depthwiseBlocked(_ op: DirectConvOperands, blockStart: Int, blockEnd: Int) {

@@ -341,7 +341,7 @@ public enum Kernels: KernelSet {
         storeVector(x1, c + w)
     }
 
-    @inline(__always)
+    @_transparent
     static func activate(_ x: Vector, _ activation: Activation) -> Vector {
         switch activation {
         case .none: return x

@@ -373,13 +373,17 @@ final class ExecutionPlan: @unchecked Sendable {
                                         dilationY: pool.dilations.y, dilationX: pool.dilations.x)
             let isMax = pool.mode == .max
             if blocked {
+                // Tasks: whole planes when there are enough of them, else bands of rows.
                 let planes = x[0] * ((x[1] + lanes - 1) / lanes)
+                let bands = planes >= 2 * threads ? 1 : min(y[2], (2 * threads + planes - 1) / planes)
+                let rowsPerBand = (y[2] + bands - 1) / bands
                 return { threadPool in
-                    let chunk = max(1, (planes + threadPool.threadCount - 1) / threadPool.threadCount)
-                    threadPool.parallelFor((planes + chunk - 1) / chunk) { task, _ in
-                        let start = task * chunk, count = min(chunk, planes - start)
-                        kernels.poolBlocked(input + start * x[2] * x[3] * lanes, output + start * y[2] * y[3] * lanes, planes: count,
-                                            height: x[2], width: x[3], outputHeight: y[2], outputWidth: y[3], window: window, max: isMax,
+                    threadPool.parallelFor(planes * bands) { task, _ in
+                        let plane = task / bands, rowStart = task % bands * rowsPerBand
+                        guard rowStart < y[2] else { return }
+                        kernels.poolBlocked(input + plane * x[2] * x[3] * lanes, output + plane * y[2] * y[3] * lanes, height: x[2],
+                                            width: x[3], outputHeight: y[2], outputWidth: y[3], rowStart: rowStart,
+                                            rowEnd: min(y[2], rowStart + rowsPerBand), window: window, max: isMax,
                                             countIncludePad: pool.countIncludePad)
                     }
                 }
