@@ -191,8 +191,8 @@ struct EngineOptions: ParsableArguments {
     var kernels: KernelLevel = .best
 
     @Option(help: """
-        fp32 (exact direct convolutions) or fast (Winograd F(4x4,3x3) for 3x3 stride-1 \
-        convolutions: about 4x fewer multiplies, results within ~1e-5 relative of fp32).
+        fp32 (exact direct convolutions) or fast (Winograd F(4x4,3x3) or F(2x2,3x3) for 3x3 \
+        stride-1 convolutions: 2-4x fewer multiplies, results within ~1e-5 relative of fp32).
         """)
     var precision: Precision = .fp32
 

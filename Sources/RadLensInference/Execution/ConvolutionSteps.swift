@@ -9,9 +9,15 @@ extension ExecutionPlan {
         var padTop, padLeft, paddedHeight, paddedWidth: Int
     }
 
-    /// True when a fast-precision convolution runs as Winograd on input `x` and output `y`.
-    static func usesWinograd(_ prepared: PreparedConv, x: [Int], y: [Int]) -> Bool {
-        prepared.winograd != nil && x[0] * ((y[2] + 3) / 4) * ((y[3] + 3) / 4) >= winogradMinimumTiles
+    /// The Winograd output tile (4 or 2) a fast-precision convolution uses on input `x` and
+    /// output `y`, or nil for a direct convolution. Each transformed weight is used once per
+    /// tile of the batch, and F(4x4)'s are 4 times as many as the direct weights (F(2x2)'s 16/9
+    /// times): with few tiles, reading them costs more than the multiplies they save.
+    static func winogradTile(_ prepared: PreparedConv, x: [Int], y: [Int]) -> Int? {
+        guard prepared.winogradCandidate else { return nil }
+        if x[0] * ((y[2] + 3) / 4) * ((y[3] + 3) / 4) >= winogradMinimumTiles.large { return 4 }
+        if x[0] * ((y[2] + 1) / 2) * ((y[3] + 1) / 2) >= winogradMinimumTiles.small { return 2 }
+        return nil
     }
 
     /// The padded input geometry a blocked convolution reads, or nil when it needs no padding.
@@ -21,10 +27,10 @@ extension ExecutionPlan {
         let xAxis = SpatialAxis.resolve(input: x[3], kernel: conv.kernel.width, stride: conv.strides.x, dilation: conv.dilations.x,
                                         padBegin: conv.pads[1], padEnd: conv.pads[3], autoPad: conv.autoPad)!
         var height = x[2] + yAxis.padBegin + yAxis.padEnd, width = x[3] + xAxis.padBegin + xAxis.padEnd
-        if usesWinograd(prepared, x: x, y: y) {
-            // Every 6x6 input tile must lie inside the buffer: pad the bottom and right further.
-            height = max(height, (y[2] + 3) / 4 * 4 + 2)
-            width = max(width, (y[3] + 3) / 4 * 4 + 2)
+        if let tile = winogradTile(prepared, x: x, y: y) {
+            // Every (tile + 2)-square input tile must lie inside the buffer: pad the bottom and right further.
+            height = max(height, (y[2] + tile - 1) / tile * tile + 2)
+            width = max(width, (y[3] + tile - 1) / tile * tile + 2)
         }
         guard height != x[2] || width != x[3] else { return nil }
         return Padding(padTop: yAxis.padBegin, padLeft: xAxis.padBegin, paddedHeight: height, paddedWidth: width)
@@ -33,7 +39,8 @@ extension ExecutionPlan {
     /// - Parameters: `inputIsPadded`: the input already sits in a zero-bordered buffer with this
     ///   convolution's `inputPadding` (its producer wrote it there); `outputPadding`: write the
     ///   output into the interior of such a buffer for the next convolution.
-    func convStep(_ conv: ConvLayer, _ prepared: PreparedConv, x: [Int], y: [Int], input: UnsafePointer<Float>,
+    func convStep(_ conv: ConvLayer, _ prepared: PreparedConv, index: Int, weights: PreparedWeights, x: [Int], y: [Int],
+                  input: UnsafePointer<Float>,
                   output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, inputIsPadded: Bool, outputPadding: Padding?,
                   kernels: any KernelSet.Type, scratch: UnsafeMutablePointer<Float>, threads: Int) -> (ThreadPool) -> Void {
         flops += 2 * x[0] * conv.outputChannels * y[2] * y[3] * conv.channelsPerGroup * conv.kernel.height * conv.kernel.width
@@ -46,9 +53,10 @@ extension ExecutionPlan {
         } ?? BlockedOutput(origin: output, rowStride: y[3] * lanes, blockStride: y[2] * y[3] * lanes, image: outputBlocks * y[2] * y[3] * lanes)
         switch prepared.method {
         case .direct(let blockedInput):
-            if let winograd = prepared.winograd, Self.usesWinograd(prepared, x: x, y: y) {
-                return winogradStep(conv, prepared, transformedWeights: winograd, x: x, y: y, padding: padding!, input: input,
-                                    inputIsPadded: inputIsPadded, output: out, residual: residual, kernels: kernels, threads: threads)
+            if let tile = Self.winogradTile(prepared, x: x, y: y) {
+                return winogradStep(conv, outputTile: tile, transformedWeights: weights.winograd(conv, index: index, outputTile: tile),
+                                    bias: prepared.bias, zeros: weights.zeros, x: x, y: y, padding: padding!, input: input, inputIsPadded: inputIsPadded,
+                                    output: out, residual: residual, kernels: kernels, threads: threads)
             }
             return blockedConvStep(conv, prepared, x: x, y: y, padding: padding, input: input, inputIsPadded: inputIsPadded, output: out,
                                    residual: residual, blockedInput: blockedInput, depthwise: false, kernels: kernels, threads: threads)
@@ -87,20 +95,24 @@ extension ExecutionPlan {
         return (UnsafePointer(padded), copy)
     }
 
-    /// Images x 4x4 output tiles below which a fast-precision 3x3 convolution stays direct: with
-    /// few tiles each transformed weight (4x more of them) is used too few times to pay.
-    static let winogradMinimumTiles = 4
+    /// Tiles in the batch from which a fast-precision 3x3 convolution uses Winograd F(4x4, 3x3)
+    /// (`large`), else F(2x2, 3x3) (`small`), else stays direct. See `winogradTile`.
+    static let winogradMinimumTiles = (large: 16, small: 16)
 
-    /// A 3x3 stride-1 convolution by Winograd F(4x4, 3x3): input transform, 36 reductions over
-    /// channels (the direct tile with tiles as pixels), output transform with the fused epilogue.
-    private func winogradStep(_ conv: ConvLayer, _ prepared: PreparedConv, transformedWeights: [UnsafePointer<Float>], x: [Int], y: [Int],
-                              padding: Padding, input: UnsafePointer<Float>, inputIsPadded: Bool, output: BlockedOutput,
-                              residual: UnsafePointer<Float>?, kernels: any KernelSet.Type, threads: Int) -> (ThreadPool) -> Void {
+    /// A 3x3 stride-1 convolution by Winograd F(m x m, 3x3), m = `outputTile`: input transform,
+    /// (m+2)^2 reductions over channels (the direct tile with tiles as pixels), output transform
+    /// with the fused epilogue.
+    private func winogradStep(_ conv: ConvLayer, outputTile: Int, transformedWeights: [UnsafePointer<Float>], bias: UnsafePointer<Float>,
+                              zeros: UnsafePointer<Float>,
+                              x: [Int], y: [Int], padding: Padding, input: UnsafePointer<Float>, inputIsPadded: Bool,
+                              output: BlockedOutput, residual: UnsafePointer<Float>?, kernels: any KernelSet.Type,
+                              threads: Int) -> (ThreadPool) -> Void {
         let lanes = kernels.blockChannels
         let batch = x[0]
+        let points = (outputTile + 2) * (outputTile + 2)
         let inputBlocks = (x[1] + lanes - 1) / lanes, channels = inputBlocks * lanes
         let outputBlocks = (conv.outputChannels + lanes - 1) / lanes
-        let tilesY = (y[2] + 3) / 4, tilesX = (y[3] + 3) / 4, tiles = tilesY * tilesX
+        let tilesY = (y[2] + outputTile - 1) / outputTile, tilesX = (y[3] + outputTile - 1) / outputTile, tiles = tilesY * tilesX
         let paddedHeight = padding.paddedHeight, paddedWidth = padding.paddedWidth
         let (source, copyPadded) = paddedCopy(of: input, batch: batch, planes: inputBlocks, height: x[2], width: x[3], pixelFloats: lanes,
                                               padding: padding, inputIsPadded: inputIsPadded)
@@ -111,7 +123,7 @@ extension ExecutionPlan {
         // per tile of a chunk), and split further until every thread has work.
         let blockStep = kernels.directTileBlocks
         let blockGroups = (outputBlocks + blockStep - 1) / blockStep
-        let floatsPerTile = 36 * (channels + outputBlocks * lanes)
+        let floatsPerTile = points * (channels + outputBlocks * lanes)
         let maximumTilesPerChunk = max(6, (1 << 18) / floatsPerTile)  // 2^18 floats: 1 MB
         var tileChunks = (tiles + maximumTilesPerChunk - 1) / maximumTilesPerChunk
         if batch * tileChunks < threads {
@@ -121,19 +133,19 @@ extension ExecutionPlan {
         let blockChunks = min(blockGroups, max(1, (threads + batch * tileChunks - 1) / (batch * tileChunks)))
         let tilesPerChunk = (tiles + tileChunks - 1) / tileChunks
         let blocksPerChunk = (blockGroups + blockChunks - 1) / blockChunks * blockStep
-        let transformedFloats = 36 * tilesPerChunk * channels
-        let perWorker = transformedFloats + 36 * blocksPerChunk * lanes * tilesPerChunk
+        let transformedFloats = points * tilesPerChunk * channels
+        let perWorker = transformedFloats + points * blocksPerChunk * lanes * tilesPerChunk
         let scratch = winogradBuffer(count: threads * perWorker)
         let single = arena.allocateOffsets([0])
-        // The 36 reductions: pixels are tiles, one tap of `channels` consecutive channels.
+        // The reductions, one per transform point: pixels are tiles, one tap of `channels` consecutive channels.
         let reduction = DirectConvOperands(
             input: source, inputRowStride: 0, inputPixelStride: channels, inputBlockStride: 0, strideY: 0, tapOffsets: single,
             tapCount: 1, channelsPerTap: x[1], weights: transformedWeights[0], outputHeight: 1, outputWidth: 0,
-            output: scratch, outputRowStride: 0, outputBlockStride: 0, bias: prepared.winogradBias!, residual: nil, activation: .none)
+            output: scratch, outputRowStride: 0, outputBlockStride: 0, bias: zeros, residual: nil, activation: .none)
         let epilogue = DirectConvOperands(
             input: source, inputRowStride: 0, inputPixelStride: 0, inputBlockStride: 0, strideY: 0, tapOffsets: single, tapCount: 0,
             channelsPerTap: 0, weights: transformedWeights[0], outputHeight: y[2], outputWidth: y[3], output: output.origin,
-            outputRowStride: output.rowStride, outputBlockStride: output.blockStride, bias: prepared.bias, residual: residual,
+            outputRowStride: output.rowStride, outputBlockStride: output.blockStride, bias: bias, residual: residual,
             activation: conv.activation)
         let unitsPerImage = tileChunks * blockChunks
         return { pool in
@@ -145,14 +157,14 @@ extension ExecutionPlan {
                 guard tileStart < tileEnd, blockStart < blockEnd else { return }
                 let count = tileEnd - tileStart, blocks = blockEnd - blockStart
                 let transformed = scratch + worker * perWorker, reduced = transformed + transformedFloats
-                kernels.winogradInput(source + image * inputImage, blocks: inputBlocks, blockStride: paddedHeight * paddedWidth * lanes,
+                kernels.winogradInput(source + image * inputImage, outputTile: outputTile, blocks: inputBlocks, blockStride: paddedHeight * paddedWidth * lanes,
                                       rowStride: paddedWidth * lanes, tilesX: tilesX, tileStart: tileStart, tileEnd: tileEnd,
                                       transformed: transformed)
                 var operands = reduction
                 operands.outputWidth = count
                 operands.outputRowStride = count * lanes
                 operands.outputBlockStride = count * lanes
-                for xi in 0..<36 {
+                for xi in 0..<points {
                     operands.input = UnsafePointer(transformed + xi * count * channels)
                     // Blocks are stored from blockStart on: shift the origin so block indices stay absolute.
                     operands.output = reduced + xi * blocks * count * lanes - blockStart * count * lanes
@@ -162,7 +174,7 @@ extension ExecutionPlan {
                 var finish = epilogue
                 finish.output += image * output.image
                 finish.residual = residual.map { $0 + image * output.image }
-                kernels.winogradOutput(reduced, tileStart: tileStart, tileEnd: tileEnd, tilesX: tilesX, blockStart: blockStart,
+                kernels.winogradOutput(reduced, outputTile: outputTile, tileStart: tileStart, tileEnd: tileEnd, tilesX: tilesX, blockStart: blockStart,
                                        blockEnd: blockEnd, finish)
             }
         }

@@ -290,7 +290,7 @@ final class ExecutionPlan: @unchecked Sendable {
         let lanes = layout.lanes
         switch layer.kind {
         case .conv(let conv):
-            return convStep(conv, weights.convs[index!]!, x: x, y: y, input: input, output: output,
+            return convStep(conv, weights.convs[index!]!, index: index!, weights: weights, x: x, y: y, input: input, output: output,
                             residual: conv.hasResidual ? UnsafePointer(pointers[layer.inputs[1]]!) : nil,
                             inputIsPadded: paddedOutputs[layer.inputs[0]] != nil, outputPadding: paddedOutputs[layer.output],
                             kernels: kernels, scratch: scratch, threads: threads)

@@ -8,11 +8,9 @@ struct PreparedConv: @unchecked Sendable {
     var weights: [UnsafePointer<Float>]
     /// One per output channel; direct and depthwise pad it with zeros to whole blocks.
     var bias: UnsafePointer<Float>
-    /// With `Precision.fast`, for a 3x3 stride-1 convolution: the Winograd-transformed weights,
-    /// 36 buffers (one per transform point) packed by `packDirectWeights` as a 1x1 convolution.
-    var winograd: [UnsafePointer<Float>]?
-    /// Zeros for Winograd's intermediate reductions, which take no bias.
-    var winogradBias: UnsafePointer<Float>?
+    /// With `Precision.fast`, a 3x3 stride-1 convolution that may run as Winograd (see
+    /// `PreparedWeights.winograd`).
+    var winogradCandidate = false
 }
 
 struct PreparedDense: @unchecked Sendable {
@@ -27,16 +25,22 @@ final class PreparedWeights: @unchecked Sendable {
     var denses: [Int: PreparedDense] = [:]
     var affines: [Int: (scale: UnsafePointer<Float>, shift: UnsafePointer<Float>)] = [:]
     var constants: [String: UnsafePointer<Float>] = [:]
+    /// Winograd-transformed weights by layer index and output tile, made when a plan first needs them.
+    private var winogradWeights: [Int: [Int: [UnsafePointer<Float>]]] = [:]
+    /// Zeros, as the bias of Winograd's intermediate reductions (at least any layer's padded channel count).
+    private(set) var zeros: UnsafePointer<Float>
+    private let kernels: any KernelSet.Type
 
     init(graph: OptimizedGraph, kernels: any KernelSet.Type, precision: Precision) {
+        self.kernels = kernels
+        var widest = 0
+        for layer in graph.layers { if case .conv(let conv) = layer.kind { widest = max(widest, conv.outputChannels) } }
+        zeros = UnsafePointer(arena.allocate(widest + kernels.blockChannels))
         for (index, layer) in graph.layers.enumerated() {
             switch layer.kind {
             case .conv(let conv):
                 convs[index] = prepare(conv, kernels: kernels)
-                if precision == .fast && Self.isWinogradCandidate(conv) {
-                    convs[index]!.winograd = winogradWeights(conv, kernels: kernels)
-                    convs[index]!.winogradBias = UnsafePointer(arena.allocate(conv.outputChannels + kernels.blockChannels))
-                }
+                convs[index]!.winogradCandidate = precision == .fast && Self.isWinogradCandidate(conv)
             case .dense(let dense):
                 denses[index] = PreparedDense(weights: arena.copy(dense.weights), bias: dense.bias.map { UnsafePointer(arena.copy($0)) })
             case .channelAffine(let scale, let shift, _):
@@ -55,38 +59,53 @@ final class PreparedWeights: @unchecked Sendable {
             && BlockedLayout.method(of: conv) == .direct(blockedInput: true)
     }
 
+    /// The Winograd F(m x m, 3x3) weights of graph layer `index`, m = `outputTile` (4 or 2),
+    /// transformed on first use.
+    func winograd(_ conv: ConvLayer, index: Int, outputTile: Int) -> [UnsafePointer<Float>] {
+        if let existing = winogradWeights[index]?[outputTile] { return existing }
+        let transformed = transformWinograd(conv, outputTile: outputTile)
+        winogradWeights[index, default: [:]][outputTile] = transformed
+        return transformed
+    }
+
+    /// F(4x4, 3x3)'s G, 6x3, row-major.
+    static let winogradG4x4: [Double] = [1.0 / 4, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
+                                         1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1]
+    /// F(2x2, 3x3)'s G, 4x3, row-major.
+    static let winogradG2x2: [Double] = [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1]
+
     /// U = G g G^T for every output and input channel (in double precision), packed per
-    /// transform point xi = 6i + j as the weights of a 1x1 convolution over the padded channels.
-    private func winogradWeights(_ conv: ConvLayer, kernels: any KernelSet.Type) -> [UnsafePointer<Float>] {
-        let g: [Double] = [1.0 / 4, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
-                           1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1]  // G, 6x3
+    /// transform point xi = (m+2) i + j as the weights of a 1x1 convolution over the padded channels.
+    private func transformWinograd(_ conv: ConvLayer, outputTile: Int) -> [UnsafePointer<Float>] {
+        let g = outputTile == 4 ? Self.winogradG4x4 : Self.winogradG2x2
+        let alpha = outputTile + 2, points = alpha * alpha
         let outputs = conv.outputChannels, inputs = conv.channelsPerGroup
         let pointCount = outputs * inputs
-        // transformed[xi][m][c]: plain loops, no allocation per filter (this runs at load).
-        var transformed = [Float](repeating: 0, count: 36 * pointCount)
-        var t = [Double](repeating: 0, count: 18)
+        // transformed[xi][m][c]: plain loops, no allocation per filter.
+        var transformed = [Float](repeating: 0, count: points * pointCount)
+        var t = [Double](repeating: 0, count: alpha * 3)
         conv.weights.withUnsafeBufferPointer { w in
             for m in 0..<outputs {
                 for c in 0..<inputs {
                     let filter = (m * inputs + c) * 9
-                    // t = G w (6x3), then U = t G^T (6x6).
-                    for i in 0..<6 {
+                    // t = G w (alpha x 3), then U = t G^T (alpha x alpha).
+                    for i in 0..<alpha {
                         for col in 0..<3 {
                             t[i * 3 + col] = g[i * 3] * Double(w[filter + col]) + g[i * 3 + 1] * Double(w[filter + 3 + col])
                                 + g[i * 3 + 2] * Double(w[filter + 6 + col])
                         }
                     }
-                    for i in 0..<6 {
-                        for j in 0..<6 {
+                    for i in 0..<alpha {
+                        for j in 0..<alpha {
                             let u = t[i * 3] * g[j * 3] + t[i * 3 + 1] * g[j * 3 + 1] + t[i * 3 + 2] * g[j * 3 + 2]
-                            transformed[(6 * i + j) * pointCount + m * inputs + c] = Float(u)
+                            transformed[(alpha * i + j) * pointCount + m * inputs + c] = Float(u)
                         }
                     }
                 }
             }
         }
         return transformed.withUnsafeBufferPointer { u in
-            (0..<36).map { xi in
+            (0..<points).map { xi in
                 let packed = arena.allocate(kernels.packedDirectWeightCount(outputChannels: outputs, depth: inputs))
                 kernels.packDirectWeights(u.baseAddress! + xi * pointCount, outputChannels: outputs, inputChannels: inputs, taps: 1,
                                           blockedInput: false, into: packed)
