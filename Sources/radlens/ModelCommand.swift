@@ -144,6 +144,11 @@ struct ModelBenchCommand: ParsableCommand {
             for layer in layers.prefix(25) {
                 printError(String(format: "%8.3f ms %5.1f%%  %@", layer.milliseconds, layer.milliseconds / total * 100, layer.layer))
             }
+            if layers.count > 25 {
+                let rest = layers.dropFirst(25).reduce(0) { $0 + $1.milliseconds }
+                printError(String(format: "%8.3f ms %5.1f%%  the other %d layers", rest, rest / total * 100, layers.count - 25))
+            }
+            printError(String(format: "%8.3f ms         all %d layers", total, layers.count))
         }
         for _ in 0..<2 { _ = try session.run([name: input]) }
         var runs = 0
