@@ -37,6 +37,17 @@ import Testing
         try expectMatch(name, options: SessionOptions(threads: 2, kernelLevel: level, precision: .fast))
     }
 
+    /// The fixtures above run both Winograd tile sizes: DenseNet-121's 4x4 and 2x2 layers at
+    /// batch 8 have too many F(4x4) weights to keep them all, so some switch to F(2x2).
+    @Test func fastPrecisionRunsBothWinogradTileSizes() throws {
+        let session = try InferenceSession(contentsOf: Self.folder.appendingPathComponent("densenet121-c1.onnx").path,
+                                           options: SessionOptions(threads: 1, precision: .fast))
+        let input = try NumPyFile.read(contentsOf: Self.folder.appendingPathComponent("densenet121-c1.b8.input.npy").path)
+        let labels = try session.profile(["input": input], runs: 1).map(\.layer)
+        #expect(labels.contains { $0.hasSuffix("[Winograd F(4x4,3x3)]") })
+        #expect(labels.contains { $0.hasSuffix("[Winograd F(2x2,3x3)]") })
+    }
+
     func expectMatch(_ name: String, options: SessionOptions) throws {
         let model = String(name.split(separator: ".")[0])
         let session = try InferenceSession(contentsOf: Self.folder.appendingPathComponent("\(model).onnx").path, options: options)

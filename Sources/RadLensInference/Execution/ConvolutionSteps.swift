@@ -9,25 +9,55 @@ extension ExecutionPlan {
         var padTop, padLeft, paddedHeight, paddedWidth: Int
     }
 
-    /// The Winograd output tile (4 or 2) a fast-precision convolution uses on input `x` and
-    /// output `y`, or nil for a direct convolution. Each transformed weight is used once per
-    /// tile of the batch, and F(4x4)'s are 4 times as many as the direct weights (F(2x2)'s 16/9
-    /// times): with few tiles, reading them costs more than the multiplies they save.
-    static func winogradTile(_ prepared: PreparedConv, x: [Int], y: [Int]) -> Int? {
-        guard prepared.winogradCandidate else { return nil }
-        if x[0] * ((y[2] + 3) / 4) * ((y[3] + 3) / 4) >= winogradMinimumTiles.large { return 4 }
-        if x[0] * ((y[2] + 1) / 2) * ((y[3] + 1) / 2) >= winogradMinimumTiles.small { return 2 }
-        return nil
+    /// The Winograd output tile (4 or 2) of each fast-precision 3x3 convolution of a plan, by
+    /// graph layer index; convolutions not listed run direct. Each transformed weight is used
+    /// once per output tile of the batch, and F(4x4) has 4x as many weights as the direct
+    /// convolution (F(2x2) 16/9x):
+    /// - with at least 16 tiles of 4x4 in the batch, F(4x4);
+    /// - with 4 to 15, F(4x4) while the plan's F(4x4) weights fit `winogradCacheBudget`; past
+    ///   it, the layers with the fewest tiles switch to F(2x2), whose fewer weights are reused
+    ///   4x as often (reading F(4x4)'s from memory for 4 tiles cost more than the multiplies saved);
+    /// - with fewer, F(2x2) if the batch has at least 16 tiles of 2x2, else direct.
+    static func winogradTiles(steps: [BlockedLayout.Step], weights: PreparedWeights, shapes: [String: [Int]],
+                              lanes: Int) -> [Int: Int] {
+        var tiles: [Int: Int] = [:]
+        var budgetCandidates: [(index: Int, tiles: Int, bytes: Int)] = []
+        var bytes = 0
+        for step in steps {
+            guard let index = step.source, case .conv(let conv) = step.layer.kind, weights.convs[index]!.winogradCandidate,
+                  let x = shapes[step.layer.inputs[0]], let y = shapes[step.layer.output] else { continue }
+            let large = x[0] * ((y[2] + 3) / 4) * ((y[3] + 3) / 4), small = x[0] * ((y[2] + 1) / 2) * ((y[3] + 1) / 2)
+            let largeBytes = 36 * ((conv.outputChannels + lanes - 1) / lanes * lanes) * conv.channelsPerGroup * 4
+            if large >= 16 {
+                tiles[index] = 4
+                bytes += largeBytes
+            } else if large >= 4 {
+                tiles[index] = 4
+                bytes += largeBytes
+                budgetCandidates.append((index, large, largeBytes))
+            } else if small >= 16 {
+                tiles[index] = 2
+            }
+        }
+        for candidate in budgetCandidates.sorted(by: { $0.tiles < $1.tiles }) where bytes > winogradCacheBudget {
+            tiles[candidate.index] = 2
+            bytes -= candidate.bytes
+        }
+        return tiles
     }
 
+    /// Bytes of F(4x4) weights a plan keeps in F(4x4) on layers with few tiles: about a third of
+    /// a 32 MB L3, leaving room for the other weights and the activations.
+    static let winogradCacheBudget = 12 << 20
+
     /// The padded input geometry a blocked convolution reads, or nil when it needs no padding.
-    static func inputPadding(_ conv: ConvLayer, _ prepared: PreparedConv, x: [Int], y: [Int]) -> Padding? {
+    static func inputPadding(_ conv: ConvLayer, winogradTile: Int?, x: [Int], y: [Int]) -> Padding? {
         let yAxis = SpatialAxis.resolve(input: x[2], kernel: conv.kernel.height, stride: conv.strides.y, dilation: conv.dilations.y,
                                         padBegin: conv.pads[0], padEnd: conv.pads[2], autoPad: conv.autoPad)!
         let xAxis = SpatialAxis.resolve(input: x[3], kernel: conv.kernel.width, stride: conv.strides.x, dilation: conv.dilations.x,
                                         padBegin: conv.pads[1], padEnd: conv.pads[3], autoPad: conv.autoPad)!
         var height = x[2] + yAxis.padBegin + yAxis.padEnd, width = x[3] + xAxis.padBegin + xAxis.padEnd
-        if let tile = winogradTile(prepared, x: x, y: y) {
+        if let tile = winogradTile {
             // Every (tile + 2)-square input tile must lie inside the buffer: pad the bottom and right further.
             height = max(height, (y[2] + tile - 1) / tile * tile + 2)
             width = max(width, (y[3] + tile - 1) / tile * tile + 2)
@@ -46,14 +76,15 @@ extension ExecutionPlan {
         flops += 2 * x[0] * conv.outputChannels * y[2] * y[3] * conv.channelsPerGroup * conv.kernel.height * conv.kernel.width
         let lanes = kernels.blockChannels
         let outputBlocks = (conv.outputChannels + lanes - 1) / lanes
-        let padding = Self.inputPadding(conv, prepared, x: x, y: y)
+        let winogradTile = winogradTiles[index]
+        let padding = Self.inputPadding(conv, winogradTile: winogradTile, x: x, y: y)
         let out = outputPadding.map { p in
             BlockedOutput(origin: output + (p.padTop * p.paddedWidth + p.padLeft) * lanes, rowStride: p.paddedWidth * lanes,
                           blockStride: p.paddedHeight * p.paddedWidth * lanes, image: outputBlocks * p.paddedHeight * p.paddedWidth * lanes)
         } ?? BlockedOutput(origin: output, rowStride: y[3] * lanes, blockStride: y[2] * y[3] * lanes, image: outputBlocks * y[2] * y[3] * lanes)
         switch prepared.method {
         case .direct(let blockedInput):
-            if let tile = Self.winogradTile(prepared, x: x, y: y) {
+            if let tile = winogradTile {
                 return winogradStep(conv, outputTile: tile, transformedWeights: weights.winograd(conv, index: index, outputTile: tile),
                                     bias: prepared.bias, zeros: weights.zeros, x: x, y: y, padding: padding!, input: input, inputIsPadded: inputIsPadded,
                                     output: out, residual: residual, kernels: kernels, threads: threads)
@@ -94,10 +125,6 @@ extension ExecutionPlan {
         }
         return (UnsafePointer(padded), copy)
     }
-
-    /// Tiles in the batch from which a fast-precision 3x3 convolution uses Winograd F(4x4, 3x3)
-    /// (`large`), else F(2x2, 3x3) (`small`), else stays direct. See `winogradTile`.
-    static let winogradMinimumTiles = (large: 16, small: 16)
 
     /// A 3x3 stride-1 convolution by Winograd F(m x m, 3x3), m = `outputTile`: input transform,
     /// (m+2)^2 reductions over channels (the direct tile with tiles as pixels), output transform

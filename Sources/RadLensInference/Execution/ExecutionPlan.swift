@@ -22,6 +22,8 @@ final class ExecutionPlan: @unchecked Sendable {
     /// Convolution outputs written into the interior of a zero-bordered buffer, with its
     /// geometry: their only reader is a padded convolution, which then needs no copy.
     private(set) var paddedOutputs: [String: Padding] = [:]
+    /// The Winograd output tile of each fast-precision convolution, by graph layer index (see `winogradTiles`).
+    private(set) var winogradTiles: [Int: Int] = [:]
     /// Winograd's per-thread scratch (see `winogradBuffer`).
     var winogradScratch: (pointer: UnsafeMutablePointer<Float>, count: Int)?
 
@@ -35,13 +37,15 @@ final class ExecutionPlan: @unchecked Sendable {
         }
         layout = BlockedLayout(graph: graph, shapes: shapes, lanes: kernels.blockChannels)
         for step in layout.steps where step.source == nil { shapes[step.layer.output] = shapes[step.layer.inputs[0]] }
+        winogradTiles = Self.winogradTiles(steps: layout.steps, weights: weights, shapes: shapes, lanes: kernels.blockChannels)
         planPaddedOutputs(weights: weights)
         try allocate(weights: weights)
         let scratch = arena.allocate(kernels.scratchCount * threads)
         for planned in layout.steps {
             steps.append(try step(index: planned.source, layer: planned.layer, weights: weights, kernels: kernels, scratch: scratch,
                                   threads: threads))
-            labels.append(planned.layer.label)
+            let tile = planned.source.flatMap { winogradTiles[$0] }
+            labels.append(planned.layer.label + (tile.map { " [Winograd F(\($0)x\($0),3x3)]" } ?? ""))
         }
     }
 
@@ -201,7 +205,8 @@ final class ExecutionPlan: @unchecked Sendable {
             guard case .conv(let next) = consumer.layer.kind, consumer.layer.inputs[0] == value,
                   let nextPrepared = weights.convs[consumer.source!],
                   nextPrepared.method == .depthwise || nextPrepared.method == .direct(blockedInput: true),
-                  let padding = Self.inputPadding(next, nextPrepared, x: shapes[value]!, y: shapes[consumer.layer.output]!) else { continue }
+                  let padding = Self.inputPadding(next, winogradTile: winogradTiles[consumer.source!], x: shapes[value]!,
+                                                  y: shapes[consumer.layer.output]!) else { continue }
             paddedOutputs[value] = padding
         }
     }
