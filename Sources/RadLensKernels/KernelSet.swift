@@ -63,14 +63,16 @@ public protocol KernelSet: Sendable {
                             countIncludePad: Bool)
     /// Mean of each blocked plane: [planes][planeSize][B] to [planes][B].
     static func globalAverageBlocked(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, planes: Int, planeSize: Int)
-    /// y = act(x * scale + shift) per channel on blocked planes; plane p uses block p % blocks
-    /// of `scale` and `shift`.
-    static func channelAffineBlocked(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, planes: Int, blocks: Int,
-                                     planeSize: Int, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, activation: Activation)
-    /// out = x (op) gate, x blocked [N][blocks][plane][B], gate one vector per image and block
-    /// ([N or 1][blocks][B], `perImage` false for 1): a squeeze-and-excitation gate.
+    /// y = act(x * scale + shift) per channel on blocked planes [planeStart, planeEnd) of
+    /// `input`; plane p uses block p % blocks of `scale` and `shift`.
+    static func channelAffineBlocked(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, planeStart: Int,
+                                     planeEnd: Int, blocks: Int, planeSize: Int, scale: UnsafePointer<Float>,
+                                     shift: UnsafePointer<Float>, activation: Activation)
+    /// out = x (op) gate on planes [planeStart, planeEnd) of x, blocked [N][blocks][plane][B];
+    /// gate is one vector per image and block ([N or 1][blocks][B], `perImage` false for 1):
+    /// a squeeze-and-excitation gate.
     static func binaryPerChannelBlocked(_ x: UnsafePointer<Float>, gate: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
-                                        batch: Int, blocks: Int, plane: Int, perImage: Bool, multiply: Bool)
+                                        planeStart: Int, planeEnd: Int, blocks: Int, plane: Int, perImage: Bool, multiply: Bool)
 
     /// y[j] = act(dot(x, w[j]) + bias[j]) for j in [start, end): a fully connected layer on one row.
     static func dense(_ x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,

@@ -70,11 +70,11 @@ extension Kernels {
         }
     }
 
-    public static func channelAffineBlocked(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, planes: Int,
-                                            blocks: Int, planeSize: Int, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
-                                            activation: Activation) {
+    public static func channelAffineBlocked(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, planeStart: Int,
+                                            planeEnd: Int, blocks: Int, planeSize: Int, scale: UnsafePointer<Float>,
+                                            shift: UnsafePointer<Float>, activation: Activation) {
         let lanes = Vector.scalarCount
-        for plane in 0..<planes {
+        for plane in planeStart..<planeEnd {
             let block = plane % blocks
             let a = load(scale + block * lanes), b = load(shift + block * lanes)
             let base = plane * planeSize * lanes
@@ -87,16 +87,16 @@ extension Kernels {
     }
 
     public static func binaryPerChannelBlocked(_ x: UnsafePointer<Float>, gate: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
-                                               batch: Int, blocks: Int, plane: Int, perImage: Bool, multiply: Bool) {
+                                               planeStart: Int, planeEnd: Int, blocks: Int, plane: Int, perImage: Bool,
+                                               multiply: Bool) {
         let lanes = Vector.scalarCount
-        for n in 0..<batch {
-            for block in 0..<blocks {
-                let g = load(gate + ((perImage ? n * blocks : 0) + block) * lanes)
-                let base = (n * blocks + block) * plane * lanes
-                for i in 0..<plane {
-                    let value = load(x + base + i * lanes)
-                    storeVector(multiply ? value * g : value + g, output + base + i * lanes)
-                }
+        for index in planeStart..<planeEnd {
+            // Plane `index` is block index % blocks of image index / blocks.
+            let g = load(gate + (perImage ? index : index % blocks) * lanes)
+            let base = index * plane * lanes
+            for i in 0..<plane {
+                let value = load(x + base + i * lanes)
+                storeVector(multiply ? value * g : value + g, output + base + i * lanes)
             }
         }
     }

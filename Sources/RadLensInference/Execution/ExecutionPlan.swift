@@ -60,6 +60,20 @@ final class ExecutionPlan: @unchecked Sendable {
         return shape[0] * ((shape[1] + lanes - 1) / lanes * lanes) * shape.dropFirst(2).reduce(1, *)
     }
 
+    /// Floats below which a memory-bound step stays on one thread (64 KB).
+    static let minimumFloatsPerTask = 16_384
+
+    /// Runs `body` on [0, count) split into about two ranges per thread, none shorter than
+    /// `minimum` (a memory-bound step is not worth waking a thread for a few cache lines).
+    static func parallelRanges(_ count: Int, minimum: Int, pool: ThreadPool, _ body: (Range<Int>) -> Void) {
+        let chunks = max(1, min(2 * pool.threadCount, count / max(1, minimum)))
+        let size = (count + chunks - 1) / chunks
+        pool.parallelFor(chunks) { task, _ in
+            let start = task * size
+            if start < count { body(start..<min(count, start + size)) }
+        }
+    }
+
     /// Runs every step in order.
     func run(pool: ThreadPool) {
         for step in steps { step(pool) }
@@ -338,9 +352,11 @@ final class ExecutionPlan: @unchecked Sendable {
             let plane = x.dropFirst(2).reduce(1, *)
             if blocked {
                 let blocks = (x[1] + lanes - 1) / lanes
-                return { _ in
-                    kernels.channelAffineBlocked(input, output, planes: x[0] * blocks, blocks: blocks, planeSize: plane, scale: scale,
-                                                 shift: shift, activation: activation)
+                return { pool in
+                    Self.parallelRanges(x[0] * blocks, minimum: max(1, Self.minimumFloatsPerTask / (plane * lanes)), pool: pool) { range in
+                        kernels.channelAffineBlocked(input, output, planeStart: range.lowerBound, planeEnd: range.upperBound, blocks: blocks,
+                                                     planeSize: plane, scale: scale, shift: shift, activation: activation)
+                    }
                 }
             }
             return { _ in
@@ -348,7 +364,11 @@ final class ExecutionPlan: @unchecked Sendable {
             }
         case .activation(let activation):
             let count = storedCount(layer.output)
-            return { _ in kernels.activate(input, output, count: count, activation: activation) }
+            return { pool in
+                Self.parallelRanges(count, minimum: Self.minimumFloatsPerTask, pool: pool) { range in
+                    kernels.activate(input + range.lowerBound, output + range.lowerBound, count: range.count, activation: activation)
+                }
+            }
         case .add, .mul:
             let b = shapes[layer.inputs[1]]!
             let other = UnsafePointer(pointers[layer.inputs[1]]!)
@@ -356,15 +376,23 @@ final class ExecutionPlan: @unchecked Sendable {
             if blocked, let small = BlockedLayout.perChannelOperand(of: x, b) {
                 let full = small == 1 ? input : other, gate = small == 1 ? other : input
                 let fullShape = small == 1 ? x : b, perImage = (small == 1 ? b : x)[0] > 1
-                let blocks = (fullShape[1] + lanes - 1) / lanes
-                return { _ in
-                    kernels.binaryPerChannelBlocked(full, gate: gate, output, batch: fullShape[0], blocks: blocks,
-                                                    plane: fullShape[2] * fullShape[3], perImage: perImage, multiply: multiply)
+                let blocks = (fullShape[1] + lanes - 1) / lanes, plane = fullShape[2] * fullShape[3]
+                return { pool in
+                    Self.parallelRanges(fullShape[0] * blocks, minimum: max(1, Self.minimumFloatsPerTask / (plane * lanes)),
+                                        pool: pool) { range in
+                        kernels.binaryPerChannelBlocked(full, gate: gate, output, planeStart: range.lowerBound, planeEnd: range.upperBound,
+                                                        blocks: blocks, plane: plane, perImage: perImage, multiply: multiply)
+                    }
                 }
             }
             if blocked {  // Same shapes, same layout: lane by lane over the stored floats.
-                let count = [storedCount(layer.output)]
-                return { _ in Elementwise.binary(input, count, other, count, output, count, multiply: multiply) }
+                let count = storedCount(layer.output)
+                return { pool in
+                    Self.parallelRanges(count, minimum: Self.minimumFloatsPerTask, pool: pool) { range in
+                        let part = [range.count], start = range.lowerBound
+                        Elementwise.binary(input + start, part, other + start, part, output + start, part, multiply: multiply)
+                    }
+                }
             }
             return { _ in Elementwise.binary(input, x, other, b, output, y, multiply: multiply) }
         case .pool(let pool):
@@ -412,7 +440,12 @@ final class ExecutionPlan: @unchecked Sendable {
             let size = x.dropFirst(2).reduce(1, *)
             if blocked {
                 let planes = x[0] * ((x[1] + lanes - 1) / lanes)
-                return { _ in kernels.globalAverageBlocked(input, output, planes: planes, planeSize: size) }
+                return { pool in
+                    Self.parallelRanges(planes, minimum: max(1, Self.minimumFloatsPerTask / (size * lanes)), pool: pool) { range in
+                        kernels.globalAverageBlocked(input + range.lowerBound * size * lanes, output + range.lowerBound * lanes,
+                                                     planes: range.count, planeSize: size)
+                    }
+                }
             }
             let planes = x[0] * x[1]
             return { _ in Pooling.globalAverage(input, output, planes: planes, planeSize: size) }
@@ -425,7 +458,27 @@ final class ExecutionPlan: @unchecked Sendable {
             let parts = layer.inputs.map { name in
                 (pointer: UnsafePointer(pointers[name]!), inner: blocked ? storedCount(name) / outer : shapes[name]![a...].reduce(1, *))
             }
-            return { _ in TensorOps.concat(parts, outer: outer, output: output) }
+            // The copies, one per image and input, cut into pieces of at least the minimum task.
+            var copies: [(from: UnsafePointer<Float>, to: UnsafeMutablePointer<Float>, count: Int)] = []
+            var offset = 0
+            let piece = max(Self.minimumFloatsPerTask, parts.reduce(0) { $0 + $1.inner } * outer / (2 * threads))
+            for o in 0..<outer {
+                for part in parts {
+                    var start = 0
+                    while start < part.inner {
+                        let count = min(piece, part.inner - start)
+                        copies.append((part.pointer + o * part.inner + start, output + offset + start, count))
+                        start += count
+                    }
+                    offset += part.inner
+                }
+            }
+            return { [copies] pool in
+                pool.parallelFor(copies.count) { task, _ in
+                    let copy = copies[task]
+                    copy.to.update(from: copy.from, count: copy.count)
+                }
+            }
         case .softmax(let axis, let coerce):
             let a = axis < 0 ? axis + x.count : axis
             let outer = x[..<a].reduce(1, *)

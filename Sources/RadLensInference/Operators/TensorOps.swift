@@ -1,19 +1,8 @@
 import Glibc
 
-/// Operators that move or reduce data along axes: Concat, Softmax, Pad, ReduceMean, MatMul.
+/// Operators that move or reduce data along axes: Softmax, Pad, ReduceMean, MatMul (Concat is a
+/// set of copies planned in `ExecutionPlan`).
 enum TensorOps {
-    /// Concatenates inputs along `axis` (outer = product of dims before axis, inner sizes per input).
-    static func concat(_ inputs: [(pointer: UnsafePointer<Float>, inner: Int)], outer: Int, output: UnsafeMutablePointer<Float>) {
-        let total = inputs.reduce(0) { $0 + $1.inner }
-        for o in 0..<outer {
-            var offset = o * total
-            for input in inputs {
-                (output + offset).update(from: input.pointer + o * input.inner, count: input.inner)
-                offset += input.inner
-            }
-        }
-    }
-
     /// Softmax over `length` elements for each of `outer` x `inner` positions.
     static func softmax(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, outer: Int, length: Int, inner: Int) {
         for o in 0..<outer {
