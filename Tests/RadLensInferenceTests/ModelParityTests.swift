@@ -65,6 +65,22 @@ import Testing
         }
     }
 
+    /// A batch runs as chunks of images, one thread each; odd batch sizes leave a shorter last
+    /// chunk. Rows of the result must still be the images' own, in order.
+    @Test(arguments: [3, 5, 7]) func batchesInChunksMatchONNXRuntime(images: Int) throws {
+        let session = try InferenceSession(contentsOf: Self.folder.appendingPathComponent("small_cnn-c1.onnx").path,
+                                           options: SessionOptions(threads: 2))
+        let input = try NumPyFile.read(contentsOf: Self.folder.appendingPathComponent("small_cnn-c1.b8.input.npy").path)
+        let expected = try NumPyFile.read(contentsOf: Self.folder.appendingPathComponent("small_cnn-c1.b8.output.npy").path)
+        let perImage = input.count / 8, classes = expected.shape[1]
+        var shape = input.shape
+        shape[0] = images
+        let output = try #require(try session.run(Tensor(shape: shape, data: Array(input.data[..<(images * perImage)])))["output"])
+        #expect(output.shape == [images, classes])
+        let error = zip(output.data, expected.data[..<(images * classes)]).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(error <= Self.tolerance, "batch of \(images): max abs error \(error)")
+    }
+
     @Test func repeatedRunsGiveIdenticalResults() throws {
         let session = try InferenceSession(contentsOf: Self.folder.appendingPathComponent("small_cnn-c1.onnx").path)
         let input = try NumPyFile.read(contentsOf: Self.folder.appendingPathComponent("small_cnn-c1.b8.input.npy").path)
