@@ -16,7 +16,9 @@ final class ThreadPool: @unchecked Sendable {
     private var shuttingDown = false
     private var job: ((Int, Int) -> Void)?
     private var taskCount = 0
-    private let nextTask = Atomic<Int>(0)
+    /// Each worker's share of the current loop's tasks: the next task to take and the end.
+    private let cursors: [TaskCursor]
+    private var shareEnds: [Int]
     /// The generation last published, readable without the mutex.
     private let published = Atomic<Int>(0)
     /// Workers still running the current loop.
@@ -30,6 +32,8 @@ final class ThreadPool: @unchecked Sendable {
 
     init(threads: Int) {
         threadCount = max(1, threads)
+        cursors = (0..<threadCount).map { _ in TaskCursor() }
+        shareEnds = Array(repeating: 0, count: threadCount)
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&wake, nil)
         for worker in 1..<threadCount {
@@ -68,7 +72,10 @@ final class ThreadPool: @unchecked Sendable {
             pthread_mutex_lock(&mutex)
             job = escaping
             taskCount = count
-            nextTask.store(0, ordering: .relaxed)
+            for worker in 0..<threadCount {
+                cursors[worker].next.store(worker * count / threadCount, ordering: .relaxed)
+                shareEnds[worker] = (worker + 1) * count / threadCount
+            }
             pending.store(threadCount - 1, ordering: .relaxed)
             generation += 1
             published.store(generation, ordering: .releasing)
@@ -95,11 +102,18 @@ final class ThreadPool: @unchecked Sendable {
         runTasks(body, count: count, worker: worker)
     }
 
+    /// Runs the worker's own contiguous share of the tasks first, then takes what is left of
+    /// the others' shares. Consecutive layers split the same way give each thread the same
+    /// rows, which are still in its own cache (the small CNN at 2 threads: +5%); taking from
+    /// the others keeps a thread that the machine slowed down from holding up the loop.
     private func runTasks(_ body: (Int, Int) -> Void, count: Int, worker: Int) {
-        while true {
-            let task = nextTask.wrappingAdd(1, ordering: .relaxed).oldValue
-            if task >= count { return }
-            body(task, worker)
+        for offset in 0..<threadCount {
+            let share = (worker + offset) % threadCount, end = shareEnds[share]
+            while true {
+                let task = cursors[share].next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if task >= end { break }
+                body(task, worker)
+            }
         }
     }
 
@@ -120,6 +134,10 @@ final class ThreadPool: @unchecked Sendable {
             pending.subtract(1, ordering: .releasing)
         }
     }
+}
+
+private final class TaskCursor {
+    let next = Atomic<Int>(0)
 }
 
 private final class WorkerContext {
