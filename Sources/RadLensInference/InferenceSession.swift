@@ -147,6 +147,16 @@ public final class InferenceSession {
     private func plan(for shapes: [String: [Int]], worker: Int? = nil) throws(InferenceError) -> ExecutionPlan {
         let key = PlanKey(shapes: shapes, worker: worker)
         if let plan = plans[key] { return plan }
+        try validate(shapes)
+        let plan = try ExecutionPlan(graph: graph, weights: weights, kernels: kernels, inputShapes: shapes,
+                                     threads: worker == nil ? pool.threadCount : 1)
+        if plans.count > 16 { plans.removeAll() }  // Bound memory when callers vary shapes a lot.
+        plans[key] = plan
+        return plan
+    }
+
+    /// Checks that `shapes` gives every graph input, and only those, with the declared dimensions.
+    private func validate(_ shapes: [String: [Int]]) throws(InferenceError) {
         for info in inputs {
             guard let shape = shapes[info.name] else {
                 throw InferenceError(.invalidInput, "input \"\(info.name)\" \(info.shapeDescription) was not given")
@@ -164,11 +174,6 @@ public final class InferenceSession {
         for name in shapes.keys where !inputs.contains(where: { $0.name == name }) {
             throw InferenceError(.invalidInput, "the model has no input named \"\(name)\" (inputs: \(inputs.map(\.name).joined(separator: ", ")))")
         }
-        let plan = try ExecutionPlan(graph: graph, weights: weights, kernels: kernels, inputShapes: shapes,
-                                     threads: worker == nil ? pool.threadCount : 1)
-        if plans.count > 16 { plans.removeAll() }  // Bound memory when callers vary shapes a lot.
-        plans[key] = plan
-        return plan
     }
 
     // MARK: - Batches in chunks
@@ -184,6 +189,7 @@ public final class InferenceSession {
     /// A batch splits only when images are independent through the whole graph.
     private func imagesPerChunk(for shapes: [String: [Int]]) throws(InferenceError) -> Int? {
         if let known = chunking[shapes] { return known }
+        try validate(shapes)  // Errors name the batch the caller gave, not a chunk's.
         var chunk: Int?
         if inputs.count == 1, let shape = shapes[inputs[0].name], shape.count >= 1, shape[0] >= 2 {
             let batch = shape[0]
