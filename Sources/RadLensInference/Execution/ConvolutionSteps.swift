@@ -28,13 +28,10 @@ extension ExecutionPlan {
                   let x = shapes[step.layer.inputs[0]], let y = shapes[step.layer.output] else { continue }
             let large = x[0] * ((y[2] + 3) / 4) * ((y[3] + 3) / 4), small = x[0] * ((y[2] + 1) / 2) * ((y[3] + 1) / 2)
             let largeBytes = 36 * ((conv.outputChannels + lanes - 1) / lanes * lanes) * conv.channelsPerGroup * 4
-            if large >= 16 {
+            if large >= 4 {
                 tiles[index] = 4
                 bytes += largeBytes
-            } else if large >= 4 {
-                tiles[index] = 4
-                bytes += largeBytes
-                budgetCandidates.append((index, large, largeBytes))
+                if large < 16 { budgetCandidates.append((index, large, largeBytes)) }
             } else if small >= 16 {
                 tiles[index] = 2
             }
@@ -70,9 +67,8 @@ extension ExecutionPlan {
     ///   convolution's `inputPadding` (its producer wrote it there); `outputPadding`: write the
     ///   output into the interior of such a buffer for the next convolution.
     func convStep(_ conv: ConvLayer, _ prepared: PreparedConv, index: Int, weights: PreparedWeights, x: [Int], y: [Int],
-                  input: UnsafePointer<Float>,
-                  output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?, inputIsPadded: Bool, outputPadding: Padding?,
-                  kernels: any KernelSet.Type, scratch: UnsafeMutablePointer<Float>, threads: Int) -> (ThreadPool) -> Void {
+                  input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
+                  inputIsPadded: Bool, outputPadding: Padding?, kernels: any KernelSet.Type, scratch: UnsafeMutablePointer<Float>, threads: Int) -> (ThreadPool) -> Void {
         flops += 2 * x[0] * conv.outputChannels * y[2] * y[3] * conv.channelsPerGroup * conv.kernel.height * conv.kernel.width
         let lanes = kernels.blockChannels
         let outputBlocks = (conv.outputChannels + lanes - 1) / lanes
@@ -86,8 +82,8 @@ extension ExecutionPlan {
         case .direct(let blockedInput):
             if let tile = winogradTile {
                 return winogradStep(conv, outputTile: tile, transformedWeights: weights.winograd(conv, index: index, outputTile: tile),
-                                    bias: prepared.bias, zeros: weights.zeros, x: x, y: y, padding: padding!, input: input, inputIsPadded: inputIsPadded,
-                                    output: out, residual: residual, kernels: kernels, threads: threads)
+                                    bias: prepared.bias, zeros: weights.zeros, x: x, y: y, padding: padding!, input: input,
+                                    inputIsPadded: inputIsPadded, output: out, residual: residual, kernels: kernels, threads: threads)
             }
             return blockedConvStep(conv, prepared, x: x, y: y, padding: padding, input: input, inputIsPadded: inputIsPadded, output: out,
                                    residual: residual, blockedInput: blockedInput, depthwise: false, kernels: kernels, threads: threads)
