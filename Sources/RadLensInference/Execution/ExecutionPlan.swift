@@ -202,8 +202,6 @@ final class ExecutionPlan: @unchecked Sendable {
 
     // MARK: - Memory
 
-    /// Gives every value a buffer. Reshapes alias their input; a buffer is reused once every
-    /// value living in it has been read for the last time. Graph inputs and outputs keep their own.
     /// Chooses the convolution outputs to write zero-bordered (see `paddedOutputs`): a blocked
     /// convolution without residual whose output is not a graph output and is read by exactly
     /// one step, a blocked-input convolution that pads it.
@@ -242,6 +240,8 @@ final class ExecutionPlan: @unchecked Sendable {
         return pointer
     }
 
+    /// Gives every value a buffer. Reshapes alias their input; a buffer is reused once every
+    /// value living in it has been read for the last time. Graph inputs and outputs keep their own.
     private func allocate(weights: PreparedWeights) throws(InferenceError) {
         let layers = layout.steps.map(\.layer)
         var paddedBuffers: [[Int]: [(pointer: UnsafeMutablePointer<Float>, busyUntil: Int)]] = [:]
@@ -389,8 +389,8 @@ final class ExecutionPlan: @unchecked Sendable {
                 let count = storedCount(layer.output)
                 return { pool in
                     Self.parallelRanges(count, minimum: Self.minimumFloatsPerTask, pool: pool) { range in
-                        let part = [range.count], start = range.lowerBound
-                        Elementwise.binary(input + start, part, other + start, part, output + start, part, multiply: multiply)
+                        let start = range.lowerBound
+                        Elementwise.sameShape(input + start, other + start, output + start, count: range.count, multiply: multiply)
                     }
                 }
             }

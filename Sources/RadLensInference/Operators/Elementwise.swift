@@ -39,14 +39,17 @@ enum Elementwise {
         return strides
     }
 
+    /// a + b or a * b over `count` floats of two tensors of the same shape (and layout).
+    static func sameShape(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int,
+                          multiply: Bool) {
+        if multiply { for i in 0..<count { output[i] = a[i] * b[i] } } else { for i in 0..<count { output[i] = a[i] + b[i] } }
+    }
+
     /// out = a (op) b with broadcasting; `multiply` selects Mul over Add.
     static func binary(_ a: UnsafePointer<Float>, _ aShape: [Int], _ b: UnsafePointer<Float>, _ bShape: [Int],
                        _ output: UnsafeMutablePointer<Float>, _ outputShape: [Int], multiply: Bool) {
         let count = outputShape.reduce(1, *)
-        if aShape == bShape {
-            if multiply { for i in 0..<count { output[i] = a[i] * b[i] } } else { for i in 0..<count { output[i] = a[i] + b[i] } }
-            return
-        }
+        if aShape == bShape { return sameShape(a, b, output, count: count, multiply: multiply) }
         let rank = outputShape.count
         let sa = broadcastStrides(aShape, rank: rank), sb = broadcastStrides(bShape, rank: rank)
         let inner = rank == 0 ? 1 : outputShape[rank - 1]
