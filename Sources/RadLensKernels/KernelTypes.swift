@@ -27,7 +27,8 @@ public enum Activation: Sendable, Equatable {
 
 @usableFromInline func _expf(_ x: Float) -> Float { expf(x) }
 
-/// The geometry of a 2-D convolution on one image in NCHW layout.
+/// The geometry of a 2-D convolution on one image in NCHW layout, whose input is already
+/// zero-padded (the engine pads into a copy, so the geometry has no padding of its own).
 public struct ConvGeometry: Sendable, Equatable {
     public var inputChannels: Int
     public var inputHeight: Int
@@ -39,15 +40,12 @@ public struct ConvGeometry: Sendable, Equatable {
     public var kernelWidth: Int
     public var strideY: Int
     public var strideX: Int
-    public var padTop: Int
-    public var padLeft: Int
     public var dilationY: Int
     public var dilationX: Int
 
     public init(inputChannels: Int, inputHeight: Int, inputWidth: Int, outputChannels: Int,
                 outputHeight: Int, outputWidth: Int, kernelHeight: Int, kernelWidth: Int,
-                strideY: Int = 1, strideX: Int = 1, padTop: Int = 0, padLeft: Int = 0,
-                dilationY: Int = 1, dilationX: Int = 1) {
+                strideY: Int = 1, strideX: Int = 1, dilationY: Int = 1, dilationX: Int = 1) {
         self.inputChannels = inputChannels
         self.inputHeight = inputHeight
         self.inputWidth = inputWidth
@@ -58,8 +56,6 @@ public struct ConvGeometry: Sendable, Equatable {
         self.kernelWidth = kernelWidth
         self.strideY = strideY
         self.strideX = strideX
-        self.padTop = padTop
-        self.padLeft = padLeft
         self.dilationY = dilationY
         self.dilationX = dilationX
     }
@@ -68,10 +64,6 @@ public struct ConvGeometry: Sendable, Equatable {
     public var reductionLength: Int { inputChannels * kernelHeight * kernelWidth }
     /// Columns of the implicit im2col matrix: output pixels.
     public var outputPixels: Int { outputHeight * outputWidth }
-    /// True for a 1x1, stride-1, unpadded convolution: a plain GEMM on the input.
-    public var isPointwise: Bool {
-        kernelHeight == 1 && kernelWidth == 1 && strideY == 1 && strideX == 1 && padTop == 0 && padLeft == 0
-    }
 }
 
 /// Operands of one fused convolution-as-GEMM on one image: C = act(A * im2col(input) + bias + residual).

@@ -76,68 +76,38 @@ public enum Kernels: KernelSet {
     }
 
     /// Packs rows [k0, k0+kc) and columns [n0, n0+nc) of the implicit im2col matrix into panels of
-    /// `tileColumns` columns: panel p holds, for each k, `tileColumns` consecutive floats.
+    /// `tileColumns` columns: panel p holds, for each k, `tileColumns` consecutive floats. The
+    /// input is already zero-padded (the engine pads into a copy first), so every tap of every
+    /// output pixel reads inside it.
     @inline(__always)
     static func packColumns(_ g: ConvGeometry, _ input: UnsafePointer<Float>, k0: Int, kc: Int, n0: Int, nc: Int,
                             into packed: UnsafeMutablePointer<Float>) {
         let taps = g.kernelHeight * g.kernelWidth
         let plane = g.inputHeight * g.inputWidth
         let ow = g.outputWidth
+        let rowStep = g.strideY * g.inputWidth
+        let panelStride = kc * tileColumns
         for k in k0..<(k0 + kc) {
             let channel = k / taps, tap = k % taps
             let ky = tap / g.kernelWidth, kx = tap % g.kernelWidth
-            let source = input + channel * plane
-            let xOffset = kx * g.dilationX - g.padLeft
-            // Output columns whose input x is inside the image: lowX...highX.
-            let lowX = xOffset >= 0 ? 0 : (-xOffset + g.strideX - 1) / g.strideX
-            let highX = min(ow - 1, g.inputWidth - 1 - xOffset < 0 ? -1 : (g.inputWidth - 1 - xOffset) / g.strideX)
-            let rowInPanel = (k - k0) * tileColumns
             // Walk the columns in runs that stay in one output row and one panel, tracking the
             // output position and panel incrementally (no divisions per run).
             var j = n0
             let end = n0 + nc
-            var oy = n0 / ow, ox = n0 - (n0 / ow) * ow
-            var panelBase = packed + rowInPanel, panelOffset = 0
-            let panelStride = kc * tileColumns
-            // Unpadded stride-1 input (the engine pads into a copy first): every run is a plain copy.
-            if g.padTop == 0 && g.padLeft == 0 && g.strideX == 1 {
-                let rowStep = g.strideY * g.inputWidth
-                var rowSource = source + (oy * g.strideY + ky * g.dilationY) * g.inputWidth + xOffset
-                while j < end {
-                    let run = min(end - j, ow - ox, tileColumns - panelOffset)
-                    copy(rowSource + ox, to: panelBase + panelOffset, count: run)
-                    j += run
-                    ox += run
-                    if ox == ow { ox = 0; rowSource += rowStep }
-                    panelOffset += run
-                    if panelOffset == tileColumns { panelOffset = 0; panelBase += panelStride }
-                }
-                continue
-            }
+            var ox = n0 - (n0 / ow) * ow
+            var rowSource = input + channel * plane + (n0 / ow * g.strideY + ky * g.dilationY) * g.inputWidth + kx * g.dilationX
+            var panelBase = packed + (k - k0) * tileColumns, panelOffset = 0
             while j < end {
                 let run = min(end - j, ow - ox, tileColumns - panelOffset)
                 let destination = panelBase + panelOffset
-                let iy = oy * g.strideY - g.padTop + ky * g.dilationY
-                if iy < 0 || iy >= g.inputHeight {
-                    zero(destination, count: run)
+                if g.strideX == 1 {
+                    copy(rowSource + ox, to: destination, count: run)
                 } else {
-                    let rowSource = source + iy * g.inputWidth + xOffset
-                    let first = max(ox, lowX), lastX = min(ox + run - 1, highX)
-                    if first > lastX {
-                        zero(destination, count: run)
-                    } else {
-                        for i in 0..<(first - ox) { destination[i] = 0 }
-                        if g.strideX == 1 {
-                            copy(rowSource + first, to: destination + (first - ox), count: lastX - first + 1)
-                        } else {
-                            for x in first...lastX { destination[x - ox] = rowSource[x * g.strideX] }
-                        }
-                        for i in (lastX + 1 - ox)..<run { destination[i] = 0 }
-                    }
+                    for i in 0..<run { destination[i] = rowSource[(ox + i) * g.strideX] }
                 }
                 j += run
                 ox += run
-                if ox == ow { ox = 0; oy += 1 }
+                if ox == ow { ox = 0; rowSource += rowStep }
                 panelOffset += run
                 if panelOffset == tileColumns { panelOffset = 0; panelBase += panelStride }
             }
@@ -166,20 +136,6 @@ public enum Kernels: KernelSet {
         }
         while i < count {
             destination[i] = source[i]
-            i += 1
-        }
-    }
-
-    /// Zero-fills a short run inline (memset's call does not pay for a few floats).
-    @inline(__always)
-    static func zero(_ destination: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + Vector.scalarCount <= count {
-            storeVector(Vector(), destination + i)
-            i += Vector.scalarCount
-        }
-        while i < count {
-            destination[i] = 0
             i += 1
         }
     }
