@@ -9,10 +9,11 @@
 import RadLensKernels
 
 extension Kernels {
-    /// Transforms the 6x6 input tiles [tileStart, tileEnd) of one image. `input` is blocked and
-    /// zero-padded so that every tile lies inside it; tile t starts at row (t / tilesX) x 4,
-    /// column (t % tilesX) x 4. Writes `transformed[xi][t - tileStart][channel]`, with
-    /// `blocks` x B (the padded channel count) floats per tile.
+    /// Transforms the input tiles [tileStart, tileEnd) of one image: 6x6 for F(4x4) (here),
+    /// 4x4 for F(2x2) (`winogradInput2x2`). `input` is blocked and zero-padded so that every
+    /// tile lies inside it; tile t starts at row (t / tilesX) x m, column (t % tilesX) x m.
+    /// Writes `transformed[xi][t - tileStart][channel]`, with `blocks` x B (the padded channel
+    /// count) floats per tile.
     public static func winogradInput(_ input: UnsafePointer<Float>, outputTile: Int, blocks: Int, blockStride: Int, rowStride: Int,
                                      tilesX: Int, tileStart: Int, tileEnd: Int, transformed: UnsafeMutablePointer<Float>) {
         if outputTile == 2 {
@@ -66,7 +67,8 @@ extension Kernels {
     }
 
     /// Transforms the reduced values of tiles [tileStart, tileEnd) and output channel blocks
-    /// [blockStart, blockEnd) of one image back to 4x4 output tiles, adds bias and residual,
+    /// [blockStart, blockEnd) of one image back to m x m output tiles (F(2x2) in
+    /// `winogradOutput2x2`), adds bias and residual,
     /// applies the activation and stores the pixels inside the output. `reduced` is
     /// [xi][block - blockStart][tile - tileStart][B].
     public static func winogradOutput(_ reduced: UnsafePointer<Float>, outputTile: Int, tileStart: Int, tileEnd: Int, tilesX: Int,

@@ -68,7 +68,8 @@ extension ExecutionPlan {
     ///   output into the interior of such a buffer for the next convolution.
     func convStep(_ conv: ConvLayer, _ prepared: PreparedConv, index: Int, weights: PreparedWeights, x: [Int], y: [Int],
                   input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
-                  inputIsPadded: Bool, outputPadding: Padding?, kernels: any KernelSet.Type, scratch: UnsafeMutablePointer<Float>, threads: Int) -> (ThreadPool) -> Void {
+                  inputIsPadded: Bool, outputPadding: Padding?, kernels: any KernelSet.Type, scratch: UnsafeMutablePointer<Float>,
+                  threads: Int) -> (ThreadPool) -> Void {
         flops += 2 * x[0] * conv.outputChannels * y[2] * y[3] * conv.channelsPerGroup * conv.kernel.height * conv.kernel.width
         let lanes = kernels.blockChannels
         let outputBlocks = (conv.outputChannels + lanes - 1) / lanes
@@ -126,9 +127,8 @@ extension ExecutionPlan {
     /// (m+2)^2 reductions over channels (the direct tile with tiles as pixels), output transform
     /// with the fused epilogue.
     private func winogradStep(_ conv: ConvLayer, outputTile: Int, transformedWeights: [UnsafePointer<Float>], bias: UnsafePointer<Float>,
-                              zeros: UnsafePointer<Float>,
-                              x: [Int], y: [Int], padding: Padding, input: UnsafePointer<Float>, inputIsPadded: Bool,
-                              output: BlockedOutput, residual: UnsafePointer<Float>?, kernels: any KernelSet.Type,
+                              zeros: UnsafePointer<Float>, x: [Int], y: [Int], padding: Padding, input: UnsafePointer<Float>,
+                              inputIsPadded: Bool, output: BlockedOutput, residual: UnsafePointer<Float>?, kernels: any KernelSet.Type,
                               threads: Int) -> (ThreadPool) -> Void {
         let lanes = kernels.blockChannels
         let batch = x[0]
@@ -180,9 +180,9 @@ extension ExecutionPlan {
                 guard tileStart < tileEnd, blockStart < blockEnd else { return }
                 let count = tileEnd - tileStart, blocks = blockEnd - blockStart
                 let transformed = scratch + worker * perWorker, reduced = transformed + transformedFloats
-                kernels.winogradInput(source + image * inputImage, outputTile: outputTile, blocks: inputBlocks, blockStride: paddedHeight * paddedWidth * lanes,
-                                      rowStride: paddedWidth * lanes, tilesX: tilesX, tileStart: tileStart, tileEnd: tileEnd,
-                                      transformed: transformed)
+                kernels.winogradInput(source + image * inputImage, outputTile: outputTile, blocks: inputBlocks,
+                                      blockStride: paddedHeight * paddedWidth * lanes, rowStride: paddedWidth * lanes, tilesX: tilesX,
+                                      tileStart: tileStart, tileEnd: tileEnd, transformed: transformed)
                 var operands = reduction
                 operands.outputWidth = count
                 operands.outputRowStride = count * lanes
@@ -197,8 +197,8 @@ extension ExecutionPlan {
                 var finish = epilogue
                 finish.output += image * output.image
                 finish.residual = residual.map { $0 + image * output.image }
-                kernels.winogradOutput(reduced, outputTile: outputTile, tileStart: tileStart, tileEnd: tileEnd, tilesX: tilesX, blockStart: blockStart,
-                                       blockEnd: blockEnd, finish)
+                kernels.winogradOutput(reduced, outputTile: outputTile, tileStart: tileStart, tileEnd: tileEnd, tilesX: tilesX,
+                                       blockStart: blockStart, blockEnd: blockEnd, finish)
             }
         }
     }
