@@ -258,7 +258,8 @@ extension ExecutionPlan {
             template.outputWidth = y[2] * y[3]
             template.outputRowStride = y[2] * y[3] * lanes
         }
-        let rows = template.outputHeight
+        // Tasks split output rows; a pointwise convolution's one long row splits into spans of pixels.
+        let rows = pointwise ? template.outputWidth : template.outputHeight
         let inputImage = planes * paddedPlane
         // Tasks: whole images when the batch keeps every thread busy, else about 4 per thread
         // of output channel blocks (in whole register tiles) and rows, a multiple of the thread
@@ -268,8 +269,8 @@ extension ExecutionPlan {
         let blockGroups = (outputBlocks + step - 1) / step
         let wanted = threads == 1 || batch >= 2 * threads ? 1 : (4 * threads + batch - 1) / batch
         let blockChunks = min(blockGroups, wanted)
-        var rowChunks = depthwise ? 1 : min(rows, (wanted + blockChunks - 1) / blockChunks)
-        while wanted > 1 && !depthwise && rowChunks < rows && (blockChunks * rowChunks) % threads != 0 { rowChunks += 1 }
+        var rowChunks = min(rows, (wanted + blockChunks - 1) / blockChunks)
+        while wanted > 1 && rowChunks < rows && (blockChunks * rowChunks) % threads != 0 { rowChunks += 1 }
         let blocksPerChunk = (blockGroups + blockChunks - 1) / blockChunks * step
         let rowsPerChunk = (rows + rowChunks - 1) / rowChunks
         let tasksPerImage = blockChunks * rowChunks
@@ -279,16 +280,27 @@ extension ExecutionPlan {
                 let image = task / tasksPerImage, part = task % tasksPerImage
                 let blockStart = (part % blockChunks) * blocksPerChunk, rowStart = (part / blockChunks) * rowsPerChunk
                 guard blockStart < outputBlocks, rowStart < rows else { return }
+                let rowEnd = min(rows, rowStart + rowsPerChunk)
                 var operands = template
                 operands.input += image * inputImage
                 operands.output += image * output.image
                 operands.residual = residual.map { $0 + image * output.image }
                 let blockEnd = min(outputBlocks, blockStart + blocksPerChunk)
+                if depthwise || pointwise {
+                    // These kernels run all rows (pixels) of their operands: move the operands to the part.
+                    let (inputShift, outputShift) = pointwise
+                        ? (rowStart * template.inputPixelStride, rowStart * lanes)
+                        : (rowStart * template.strideY * template.inputRowStride, rowStart * template.outputRowStride)
+                    operands.input += inputShift
+                    operands.output += outputShift
+                    operands.residual = operands.residual.map { $0 + outputShift }
+                    if pointwise { operands.outputWidth = rowEnd - rowStart } else { operands.outputHeight = rowEnd - rowStart }
+                }
                 if depthwise {
                     kernels.depthwiseBlocked(operands, blockStart: blockStart, blockEnd: blockEnd)
                 } else {
-                    kernels.directConvolve(operands, blockStart: blockStart, blockEnd: blockEnd, rowStart: rowStart,
-                                           rowEnd: min(rows, rowStart + rowsPerChunk))
+                    kernels.directConvolve(operands, blockStart: blockStart, blockEnd: blockEnd,
+                                           rowStart: pointwise ? 0 : rowStart, rowEnd: pointwise ? 1 : rowEnd)
                 }
             }
         }
