@@ -12,12 +12,22 @@ extension Kernels {
         let lastTap = (w.kernelWidth - 1) * w.dilationX
         let interiorStart = min(outputWidth, (w.padLeft + w.strideX - 1) / w.strideX)
         let interiorEnd = max(interiorStart, min(outputWidth, (width - 1 - lastTap + w.padLeft) / w.strideX + 1))
+        let twoByTwo = w.kernelHeight == 2 && w.kernelWidth == 2 && w.dilationY == 1 && w.dilationX == 1
         for oy in rowStart..<rowEnd {
             let y0 = oy * w.strideY - w.padTop
             let rowInside = y0 >= 0 && y0 + (w.kernelHeight - 1) * w.dilationY < height
             let destination = output + oy * outputWidth * lanes
             for ox in 0..<outputWidth {
                 let x0 = ox * w.strideX - w.padLeft
+                if rowInside && ox >= interiorStart && ox < interiorEnd && twoByTwo {
+                    // The common 2x2 window (MaxPool2d(2)), unrolled.
+                    let top = input + (y0 * width + x0) * lanes, bottom = top + width * lanes
+                    let result = isMax
+                        ? maximum(maximum(load(top), load(top + lanes)), maximum(load(bottom), load(bottom + lanes)))
+                        : (load(top) + load(top + lanes) + load(bottom) + load(bottom + lanes)) * 0.25
+                    storeVector(result, destination + ox * lanes)
+                    continue
+                }
                 if rowInside && ox >= interiorStart && ox < interiorEnd {
                     var accumulator = load(input + (y0 * width + x0) * lanes)
                     for ky in 0..<w.kernelHeight {
