@@ -6,7 +6,8 @@ import Synchronization
 /// Threads are created once. Between loops a worker spins briefly on an atomic generation
 /// counter before sleeping on a condition variable: consecutive layers of one inference follow
 /// each other within microseconds, and a condition-variable wake-up per layer would cost more
-/// than a small layer's work. Not reentrant: one loop at a time.
+/// than a small layer's work. A loop is published without the mutex; the mutex and condition
+/// variable are touched only when a worker has gone to sleep. Not reentrant: one loop at a time.
 final class ThreadPool: @unchecked Sendable {
     /// Workers including the caller.
     let threadCount: Int
@@ -14,6 +15,8 @@ final class ThreadPool: @unchecked Sendable {
     private var wake = pthread_cond_t()
     private var generation = 0
     private var shuttingDown = false
+    /// Workers asleep on `wake`, or about to be (they count themselves under the mutex).
+    private let sleepers = Atomic<Int>(0)
     private var job: ((Int, Int) -> Void)?
     private var taskCount = 0
     /// Each worker's share of the current loop's tasks: the next task to take and the end.
@@ -69,7 +72,8 @@ final class ThreadPool: @unchecked Sendable {
             return
         }
         withoutActuallyEscaping(body) { escaping in
-            pthread_mutex_lock(&mutex)
+            // Workers read these only after they see the new generation, and the previous loop's
+            // workers are all done (`pending` reached 0), so plain stores are safe here.
             job = escaping
             taskCount = count
             for worker in 0..<threadCount {
@@ -78,9 +82,14 @@ final class ThreadPool: @unchecked Sendable {
             }
             pending.store(threadCount - 1, ordering: .relaxed)
             generation += 1
-            published.store(generation, ordering: .releasing)
-            pthread_cond_broadcast(&wake)
-            pthread_mutex_unlock(&mutex)
+            published.store(generation, ordering: .sequentiallyConsistent)
+            // A worker counts itself a sleeper before it checks `published` for the last time,
+            // so either it sees the new generation or this sees it and wakes it.
+            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+                pthread_mutex_lock(&mutex)
+                pthread_cond_broadcast(&wake)
+                pthread_mutex_unlock(&mutex)
+            }
             runTasks(escaping, count: count, worker: 0)
             // The caller's share is done; the others finish within a task's time.
             var spins = 0
@@ -88,17 +97,14 @@ final class ThreadPool: @unchecked Sendable {
                 spins += 1
                 if spins > Self.spinLimit { sched_yield() }
             }
-            pthread_mutex_lock(&mutex)
             job = nil
-            pthread_mutex_unlock(&mutex)
         }
     }
 
-    /// Takes the published job (the mutex is held on entry and released here) and runs its tasks.
+    /// Runs the published job's tasks; the closure is released when this returns.
     @inline(never)
     private func runCurrentJob(worker: Int) {
         let body = job!, count = taskCount
-        pthread_mutex_unlock(&mutex)
         runTasks(body, count: count, worker: worker)
     }
 
@@ -122,13 +128,17 @@ final class ThreadPool: @unchecked Sendable {
         while true {
             var spins = 0
             while published.load(ordering: .acquiring) == seen && spins < Self.spinLimit { spins += 1 }
-            pthread_mutex_lock(&mutex)
-            while generation == seen && !shuttingDown { pthread_cond_wait(&wake, &mutex) }
-            if shuttingDown {
+            if published.load(ordering: .acquiring) == seen {
+                pthread_mutex_lock(&mutex)
+                sleepers.add(1, ordering: .sequentiallyConsistent)
+                while published.load(ordering: .sequentiallyConsistent) == seen && !shuttingDown {
+                    pthread_cond_wait(&wake, &mutex)
+                }
+                sleepers.subtract(1, ordering: .relaxed)
                 pthread_mutex_unlock(&mutex)
-                return
             }
-            seen = generation
+            if shuttingDown { return }
+            seen = published.load(ordering: .acquiring)
             runCurrentJob(worker: index)
             // The job's closure is released by now: the caller may leave withoutActuallyEscaping.
             pending.subtract(1, ordering: .releasing)
