@@ -149,7 +149,7 @@ public final class InferenceSession {
         if let plan = plans[key] { return plan }
         try validate(shapes)
         let plan = try ExecutionPlan(graph: graph, weights: weights, kernels: kernels, inputShapes: shapes,
-                                     threads: worker == nil ? pool.threadCount : 1)
+                                     threads: worker == nil ? pool.threadCount : 1, threadsSharingCache: pool.threadCount)
         if plans.count > 16 { plans.removeAll() }  // Bound memory when callers vary shapes a lot.
         plans[key] = plan
         return plan

@@ -14,12 +14,13 @@ extension ExecutionPlan {
     /// once per output tile of the batch, and F(4x4) has 4x as many weights as the direct
     /// convolution (F(2x2) 16/9x):
     /// - with at least 16 tiles of 4x4 in the batch, F(4x4);
-    /// - with 4 to 15, F(4x4) while the plan's F(4x4) weights fit `winogradCacheBudget`; past
-    ///   it, the layers with the fewest tiles switch to F(2x2), whose fewer weights are reused
-    ///   4x as often (reading F(4x4)'s from memory for 4 tiles cost more than the multiplies saved);
+    /// - with 4 to 15, F(4x4) while the plan's F(4x4) weights fit `winogradCacheBudget` divided
+    ///   by the threads that share the cache; past it, the layers with the fewest tiles switch to
+    ///   F(2x2), whose fewer weights are reused 4x as often (reading F(4x4)'s from memory for 4
+    ///   tiles cost more than the multiplies saved, and more so with 2 threads reading at once);
     /// - with fewer, F(2x2) if the batch has at least 16 tiles of 2x2, else direct.
     static func winogradTiles(steps: [BlockedLayout.Step], weights: PreparedWeights, shapes: [String: [Int]],
-                              lanes: Int) -> [Int: Int] {
+                              lanes: Int, threadsSharingCache: Int) -> [Int: Int] {
         var tiles: [Int: Int] = [:]
         var budgetCandidates: [(index: Int, tiles: Int, bytes: Int)] = []
         var bytes = 0
@@ -36,7 +37,7 @@ extension ExecutionPlan {
                 tiles[index] = 2
             }
         }
-        for candidate in budgetCandidates.sorted(by: { $0.tiles < $1.tiles }) where bytes > winogradCacheBudget {
+        for candidate in budgetCandidates.sorted(by: { $0.tiles < $1.tiles }) where bytes > winogradCacheBudget / threadsSharingCache {
             tiles[candidate.index] = 2
             bytes -= candidate.bytes
         }

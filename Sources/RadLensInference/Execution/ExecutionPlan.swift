@@ -27,8 +27,10 @@ final class ExecutionPlan: @unchecked Sendable {
     /// Winograd's per-thread scratch (see `winogradBuffer`).
     var winogradScratch: (pointer: UnsafeMutablePointer<Float>, count: Int)?
 
+    /// A plan whose loops are split for `threads` threads; `threadsSharingCache` threads run
+    /// at the same time (more than `threads` for a worker's single-thread plan of a batch chunk).
     init(graph: OptimizedGraph, weights: PreparedWeights, kernels: any KernelSet.Type,
-         inputShapes: [String: [Int]], threads: Int) throws(InferenceError) {
+         inputShapes: [String: [Int]], threads: Int, threadsSharingCache: Int) throws(InferenceError) {
         self.inputShapes = inputShapes
         for (name, shape) in inputShapes { shapes[name] = shape }
         for (name, tensor) in graph.constants { shapes[name] = tensor.shape }
@@ -37,7 +39,8 @@ final class ExecutionPlan: @unchecked Sendable {
         }
         layout = BlockedLayout(graph: graph, shapes: shapes, lanes: kernels.blockChannels)
         for step in layout.steps where step.source == nil { shapes[step.layer.output] = shapes[step.layer.inputs[0]] }
-        winogradTiles = Self.winogradTiles(steps: layout.steps, weights: weights, shapes: shapes, lanes: kernels.blockChannels)
+        winogradTiles = Self.winogradTiles(steps: layout.steps, weights: weights, shapes: shapes, lanes: kernels.blockChannels,
+                                           threadsSharingCache: threadsSharingCache)
         planPaddedOutputs(weights: weights)
         try allocate(weights: weights)
         let scratch = arena.allocate(kernels.scratchCount * threads)
