@@ -275,6 +275,29 @@ extension ExecutionPlan {
         let blocksPerChunk = (blockGroups + blockChunks - 1) / blockChunks * step
         let rowsPerChunk = (rows + rowChunks - 1) / rowChunks
         let tasksPerImage = blockChunks * rowChunks
+        // A layer whose weights outweigh an image's input and output (the late layers of a
+        // network: many channels, small maps) runs each group of output blocks over every image
+        // in turn, so the group's weights come from memory once per batch instead of per image.
+        let weightBytes = template.reductionDepth * outputBlocks * lanes * MemoryLayout<Float>.size
+        let imageBytes = (inputImage + outputBlocks * y[2] * y[3] * lanes) * MemoryLayout<Float>.size
+        if !depthwise && batch > 1 && weightBytes > imageBytes {
+            let imageChunks = min(batch, max(1, (2 * threads + blockGroups - 1) / blockGroups))
+            let imagesPerChunk = (batch + imageChunks - 1) / imageChunks
+            return { pool in
+                copyPadded?(pool)
+                pool.parallelFor(blockGroups * imageChunks) { task, _ in
+                    let blockStart = task % blockGroups * step, firstImage = task / blockGroups * imagesPerChunk
+                    for image in firstImage..<min(batch, firstImage + imagesPerChunk) {
+                        var operands = template
+                        operands.input += image * inputImage
+                        operands.output += image * output.image
+                        operands.residual = residual.map { $0 + image * output.image }
+                        kernels.directConvolve(operands, blockStart: blockStart, blockEnd: min(outputBlocks, blockStart + step),
+                                               rowStart: 0, rowEnd: template.outputHeight)
+                    }
+                }
+            }
+        }
         return { pool in
             copyPadded?(pool)
             pool.parallelFor(batch * tasksPerImage) { task, _ in
