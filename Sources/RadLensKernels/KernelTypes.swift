@@ -126,13 +126,16 @@ public struct DirectConvOperands: @unchecked Sendable {
     public var output: UnsafeMutablePointer<Float>
     /// Floats between output rows (OW x B when dense).
     public var outputRowStride: Int
-    /// Floats between output channel blocks (OH x OW x B when dense). The residual, when there
-    /// is one, has the same strides.
+    /// Floats between output channel blocks (OH x OW x B when dense).
     public var outputBlockStride: Int
     /// Mb x B biases (zero in the padding lanes).
     public var bias: UnsafePointer<Float>
-    /// Added before the activation; blocked like the output; or nil.
+    /// Added before the activation; blocked like the output at pixel (0, 0); or nil.
     public var residual: UnsafePointer<Float>?
+    /// Floats between the residual's rows and channel blocks: by default the output's (they
+    /// differ when one of the two is the interior of a zero-bordered buffer).
+    public var residualRowStride: Int
+    public var residualBlockStride: Int
     public var activation: Activation
 
     /// Weights per output channel: the reduction length.
@@ -160,6 +163,8 @@ public struct DirectConvOperands: @unchecked Sendable {
         self.output = output
         self.bias = bias
         self.residual = residual
+        self.residualRowStride = outputRowStride
+        self.residualBlockStride = outputBlockStride
         self.activation = activation
     }
 }

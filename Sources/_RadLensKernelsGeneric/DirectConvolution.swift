@@ -63,11 +63,13 @@ extension Kernels {
             for oy in rowStart..<rowEnd {
                 let inputRow = op.input + oy * op.strideY * op.inputRowStride
                 let outputRow = block * blockStride + oy * op.outputRowStride
+                let residualRow = block * op.residualBlockStride + oy * op.residualRowStride
                 for tile in 0..<tilesPerRow {
                     let start = tile * width / tilesPerRow, end = (tile + 1) * width / tilesPerRow
                     let offset = outputRow + start * lanes
                     directTile(blocks: blocks, pixels: end - start, op, input: inputRow + start * op.inputPixelStride,
-                               weights: weights, output: op.output + offset, residual: op.residual.map { $0 + offset },
+                               weights: weights, output: op.output + offset,
+                               residual: op.residual.map { $0 + residualRow + start * lanes },
                                bias: op.bias + block * lanes, blockStride: blockStride)
                 }
             }
@@ -169,7 +171,7 @@ extension Kernels {
         // The epilogue, unrolled: pixel J of block 0 is aJ0; aJ1 is pixel J of block 1, or with
         // one block pixel J + 6.
         let bias0 = load(bias), bias1 = F > 1 ? load(bias + lanes) : bias0
-        let second = F > 1 ? blockStride : 6 * lanes
+        let second = F > 1 ? blockStride : 6 * lanes, residualSecond = F > 1 ? op.residualBlockStride : 6 * lanes
         let activation = op.activation
         finish(a00, bias0, output, residual, activation)
         if N > 1 { finish(a10, bias0, output + lanes, residual.map { $0 + lanes }, activation) }
@@ -178,21 +180,21 @@ extension Kernels {
         if N > 4 { finish(a40, bias0, output + 4 * lanes, residual.map { $0 + 4 * lanes }, activation) }
         if N > 5 { finish(a50, bias0, output + 5 * lanes, residual.map { $0 + 5 * lanes }, activation) }
         let firstOfSecond = F > 1 ? 0 : 6
-        if N > firstOfSecond { finish(a01, bias1, output + second, residual.map { $0 + second }, activation) }
+        if N > firstOfSecond { finish(a01, bias1, output + second, residual.map { $0 + residualSecond }, activation) }
         if N > firstOfSecond + 1 {
-            finish(a11, bias1, output + second + lanes, residual.map { $0 + second + lanes }, activation)
+            finish(a11, bias1, output + second + lanes, residual.map { $0 + residualSecond + lanes }, activation)
         }
         if N > firstOfSecond + 2 {
-            finish(a21, bias1, output + second + 2 * lanes, residual.map { $0 + second + 2 * lanes }, activation)
+            finish(a21, bias1, output + second + 2 * lanes, residual.map { $0 + residualSecond + 2 * lanes }, activation)
         }
         if N > firstOfSecond + 3 {
-            finish(a31, bias1, output + second + 3 * lanes, residual.map { $0 + second + 3 * lanes }, activation)
+            finish(a31, bias1, output + second + 3 * lanes, residual.map { $0 + residualSecond + 3 * lanes }, activation)
         }
         if N > firstOfSecond + 4 {
-            finish(a41, bias1, output + second + 4 * lanes, residual.map { $0 + second + 4 * lanes }, activation)
+            finish(a41, bias1, output + second + 4 * lanes, residual.map { $0 + residualSecond + 4 * lanes }, activation)
         }
         if N > firstOfSecond + 5 {
-            finish(a51, bias1, output + second + 5 * lanes, residual.map { $0 + second + 5 * lanes }, activation)
+            finish(a51, bias1, output + second + 5 * lanes, residual.map { $0 + residualSecond + 5 * lanes }, activation)
         }
     }
 
@@ -217,11 +219,12 @@ extension Kernels {
             for oy in 0..<op.outputHeight {
                 let inputRow = op.input + block * op.inputBlockStride + oy * op.strideY * op.inputRowStride
                 let outputRow = block * blockStride + oy * op.outputRowStride
+                let residualRow = block * op.residualBlockStride + oy * op.residualRowStride
                 for tile in 0..<tilesPerRow {
                     let start = tile * width / tilesPerRow, end = (tile + 1) * width / tilesPerRow
                     let offset = outputRow + start * lanes
                     let input = inputRow + start * op.inputPixelStride
-                    let residual = op.residual.map { $0 + offset }
+                    let residual = op.residual.map { $0 + residualRow + start * lanes }
                     switch end - start {
                     case 1: depthwiseTile(InlineArray<1, Int>.self, op, input, weights, bias, op.output + offset, residual)
                     case 2: depthwiseTile(InlineArray<2, Int>.self, op, input, weights, bias, op.output + offset, residual)

@@ -85,7 +85,7 @@ extension Kernels {
             let t = scratch.baseAddress!
             for block in blockStart..<blockEnd {
                 let bias = load(op.bias + block * lanes)
-                let blockOutput = block * op.outputBlockStride
+                let blockOutput = block * op.outputBlockStride, blockResidual = block * op.residualBlockStride
                 for tile in tileStart..<tileEnd {
                     let m = reduced + ((block - blockStart) * tiles + tile - tileStart) * lanes
                     // Columns: t[i][j] = (A^T m)[i][j], i in 0..<4.
@@ -102,7 +102,9 @@ extension Kernels {
                         for j in 0..<4 where x0 + j < width {
                             let offset = blockOutput + (y0 + i) * op.outputRowStride + (x0 + j) * lanes
                             var value = bias + (j == 0 ? r.0 : j == 1 ? r.1 : j == 2 ? r.2 : r.3)
-                            if let residual = op.residual { value += load(residual + offset) }
+                            if let residual = op.residual {
+                                value += load(residual + blockResidual + (y0 + i) * op.residualRowStride + (x0 + j) * lanes)
+                            }
                             storeVector(activate(value, op.activation), op.output + offset)
                         }
                     }
@@ -171,7 +173,7 @@ extension Kernels {
         let height = op.outputHeight, width = op.outputWidth
         for block in blockStart..<blockEnd {
             let bias = load(op.bias + block * lanes)
-            let blockOutput = block * op.outputBlockStride
+            let blockOutput = block * op.outputBlockStride, blockResidual = block * op.residualBlockStride
             for tile in tileStart..<tileEnd {
                 let m = reduced + ((block - blockStart) * tiles + tile - tileStart) * lanes
                 // Columns: A^T m for each column j, then rows.
@@ -186,7 +188,9 @@ extension Kernels {
                     for j in 0..<2 where x0 + j < width {
                         let offset = blockOutput + (y0 + i) * op.outputRowStride + (x0 + j) * lanes
                         var value = bias + (j == 0 ? row.0 : row.1)
-                        if let residual = op.residual { value += load(residual + offset) }
+                        if let residual = op.residual {
+                            value += load(residual + blockResidual + (y0 + i) * op.residualRowStride + (x0 + j) * lanes)
+                        }
                         storeVector(activate(value, op.activation), op.output + offset)
                     }
                 }

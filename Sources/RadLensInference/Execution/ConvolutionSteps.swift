@@ -64,34 +64,38 @@ extension ExecutionPlan {
         return Padding(padTop: yAxis.padBegin, padLeft: xAxis.padBegin, paddedHeight: height, paddedWidth: width)
     }
 
-    /// - Parameters: `inputIsPadded`: the input already sits in a zero-bordered buffer with this
-    ///   convolution's `inputPadding` (its producer wrote it there); `outputPadding`: write the
-    ///   output into the interior of such a buffer for the next convolution.
+    /// - Parameters: `inputStorage`, `residualStorage`, `outputPadding`: the zero-bordered
+    ///   buffer geometry the input or residual sits in (its producer wrote it there), or the
+    ///   output is to be written to, for the convolutions that read it; nil when dense. An input
+    ///   stored padded has this convolution's `inputPadding`, or this convolution needs none.
     func convStep(_ conv: ConvLayer, _ prepared: PreparedConv, index: Int, weights: PreparedWeights, x: [Int], y: [Int],
                   input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
-                  inputIsPadded: Bool, outputPadding: Padding?, kernels: any KernelSet.Type, scratch: UnsafeMutablePointer<Float>,
-                  threads: Int) -> (ThreadPool) -> Void {
+                  inputStorage: Padding?, residualStorage: Padding?, outputPadding: Padding?, kernels: any KernelSet.Type,
+                  scratch: UnsafeMutablePointer<Float>, threads: Int) -> (ThreadPool) -> Void {
         flops += 2 * x[0] * conv.outputChannels * y[2] * y[3] * conv.channelsPerGroup * conv.kernel.height * conv.kernel.width
         let lanes = kernels.blockChannels
         let outputBlocks = (conv.outputChannels + lanes - 1) / lanes
         let winogradTile = winogradTiles[index]
         let padding = Self.inputPadding(conv, winogradTile: winogradTile, x: x, y: y)
-        let out = outputPadding.map { p in
-            BlockedOutput(origin: output + (p.padTop * p.paddedWidth + p.padLeft) * lanes, rowStride: p.paddedWidth * lanes,
-                          blockStride: p.paddedHeight * p.paddedWidth * lanes, image: outputBlocks * p.paddedHeight * p.paddedWidth * lanes)
-        } ?? BlockedOutput(origin: output, rowStride: y[3] * lanes, blockStride: y[2] * y[3] * lanes, image: outputBlocks * y[2] * y[3] * lanes)
+        precondition(padding == nil || inputStorage == nil || padding == inputStorage, "\(conv): input stored with another padding")
+        let out = BlockedView(output, storage: outputPadding, blocks: outputBlocks, height: y[2], width: y[3], lanes: lanes)
+        let residualView = residual.map {
+            BlockedView(UnsafeMutablePointer(mutating: $0), storage: residualStorage, blocks: outputBlocks, height: y[2], width: y[3],
+                        lanes: lanes)
+        }
         switch prepared.method {
         case .direct(let blockedInput):
             if let tile = winogradTile {
                 return winogradStep(conv, outputTile: tile, transformedWeights: weights.winograd(conv, index: index, outputTile: tile),
                                     bias: prepared.bias, zeros: weights.zeros, x: x, y: y, padding: padding!, input: input,
-                                    inputIsPadded: inputIsPadded, output: out, residual: residual, kernels: kernels, threads: threads)
+                                    inputIsPadded: inputStorage != nil, output: out, residual: residualView, kernels: kernels,
+                                    threads: threads)
             }
-            return blockedConvStep(conv, prepared, x: x, y: y, padding: padding, input: input, inputIsPadded: inputIsPadded, output: out,
-                                   residual: residual, blockedInput: blockedInput, depthwise: false, kernels: kernels, threads: threads)
+            return blockedConvStep(conv, prepared, x: x, y: y, padding: padding, input: input, inputStorage: inputStorage, output: out,
+                                   residual: residualView, blockedInput: blockedInput, depthwise: false, kernels: kernels, threads: threads)
         case .depthwise:
-            return blockedConvStep(conv, prepared, x: x, y: y, padding: padding, input: input, inputIsPadded: inputIsPadded, output: out,
-                                   residual: residual, blockedInput: true, depthwise: true, kernels: kernels, threads: threads)
+            return blockedConvStep(conv, prepared, x: x, y: y, padding: padding, input: input, inputStorage: inputStorage, output: out,
+                                   residual: residualView, blockedInput: true, depthwise: true, kernels: kernels, threads: threads)
         case .gemm:
             return gemmConvStep(conv, prepared, x: x, y: y, padding: padding, input: input, output: output, residual: residual,
                                 kernels: kernels, scratch: scratch, threads: threads)
@@ -129,7 +133,7 @@ extension ExecutionPlan {
     /// with the fused epilogue.
     private func winogradStep(_ conv: ConvLayer, outputTile: Int, transformedWeights: [UnsafePointer<Float>], bias: UnsafePointer<Float>,
                               zeros: UnsafePointer<Float>, x: [Int], y: [Int], padding: Padding, input: UnsafePointer<Float>,
-                              inputIsPadded: Bool, output: BlockedOutput, residual: UnsafePointer<Float>?, kernels: any KernelSet.Type,
+                              inputIsPadded: Bool, output: BlockedView, residual: BlockedView?, kernels: any KernelSet.Type,
                               threads: Int) -> (ThreadPool) -> Void {
         let lanes = kernels.blockChannels
         let batch = x[0]
@@ -169,8 +173,13 @@ extension ExecutionPlan {
         let epilogue = DirectConvOperands(
             input: source, inputRowStride: 0, inputPixelStride: 0, inputBlockStride: 0, strideY: 0, tapOffsets: single, tapCount: 0,
             channelsPerTap: 0, weights: transformedWeights[0], outputHeight: y[2], outputWidth: y[3], output: output.origin,
-            outputRowStride: output.rowStride, outputBlockStride: output.blockStride, bias: bias, residual: residual,
+            outputRowStride: output.rowStride, outputBlockStride: output.blockStride, bias: bias, residual: nil,
             activation: conv.activation)
+        var finishTemplate = epilogue
+        if let residual {
+            finishTemplate.residualRowStride = residual.rowStride
+            finishTemplate.residualBlockStride = residual.blockStride
+        }
         let unitsPerImage = tileChunks * blockChunks
         return { pool in
             copyPadded?(pool)
@@ -195,9 +204,9 @@ extension ExecutionPlan {
                     operands.weights = transformedWeights[xi]
                     kernels.directConvolve(operands, blockStart: blockStart, blockEnd: blockEnd, rowStart: 0, rowEnd: 1)
                 }
-                var finish = epilogue
+                var finish = finishTemplate
                 finish.output += image * output.image
-                finish.residual = residual.map { $0 + image * output.image }
+                finish.residual = residual.map { UnsafePointer($0.origin + image * $0.image) }
                 kernels.winogradOutput(reduced, outputTile: outputTile, tileStart: tileStart, tileEnd: tileEnd, tilesX: tilesX,
                                        blockStart: blockStart, blockEnd: blockEnd, finish)
             }
@@ -217,17 +226,23 @@ extension ExecutionPlan {
     /// A direct or depthwise convolution writing a blocked output. A padded convolution reads a
     /// zero-bordered copy of its input made once per run (the borders are written once, at plan time).
     private func blockedConvStep(_ conv: ConvLayer, _ prepared: PreparedConv, x: [Int], y: [Int], padding: Padding?,
-                                 input: UnsafePointer<Float>, inputIsPadded: Bool, output: BlockedOutput, residual: UnsafePointer<Float>?,
+                                 input: UnsafePointer<Float>, inputStorage: Padding?, output: BlockedView, residual: BlockedView?,
                                  blockedInput: Bool, depthwise: Bool, kernels: any KernelSet.Type, threads: Int) -> (ThreadPool) -> Void {
         let lanes = kernels.blockChannels
         let batch = x[0], height = x[2], width = x[3]
         // A blocked input is planes of channel blocks with `lanes` floats per pixel; a plain one, planes of one channel.
         let planes = blockedInput ? (x[1] + lanes - 1) / lanes : x[1]
         let pixelFloats = blockedInput ? lanes : 1
-        let paddedHeight = padding?.paddedHeight ?? height, paddedWidth = padding?.paddedWidth ?? width
+        // The input is read with the padding this convolution needs (from a copy, or where the
+        // producer wrote it), else with the zero-bordered buffer it is stored in, else dense.
+        let geometry = padding ?? inputStorage
+        let paddedHeight = geometry?.paddedHeight ?? height, paddedWidth = geometry?.paddedWidth ?? width
         let paddedPlane = paddedHeight * paddedWidth * pixelFloats
-        let (source, copyPadded) = paddedCopy(of: input, batch: batch, planes: planes, height: height, width: width,
-                                              pixelFloats: pixelFloats, padding: padding, inputIsPadded: inputIsPadded)
+        let (copied, copyPadded) = paddedCopy(of: input, batch: batch, planes: planes, height: height, width: width,
+                                              pixelFloats: pixelFloats, padding: padding, inputIsPadded: inputStorage != nil)
+        // Without padding of its own, a convolution reads a zero-bordered buffer from its interior.
+        let interior = padding == nil ? inputStorage.map { ($0.padTop * paddedWidth + $0.padLeft) * pixelFloats } ?? 0 : 0
+        let source = copied + interior
         // Tap offsets: direct taps run over (input plane, ky, kx); depthwise taps stay in one block.
         var offsets: [Int] = []
         for plane in 0..<(depthwise ? 1 : planes) {
@@ -244,7 +259,11 @@ extension ExecutionPlan {
             inputBlockStride: paddedPlane, strideY: conv.strides.y, tapOffsets: tapOffsets, tapCount: offsets.count,
             channelsPerTap: depthwise ? 1 : pixelFloats, weights: prepared.weights[0], outputHeight: y[2], outputWidth: y[3],
             output: output.origin, outputRowStride: output.rowStride, outputBlockStride: output.blockStride, bias: prepared.bias,
-            residual: residual, activation: conv.activation)
+            residual: residual.map { UnsafePointer($0.origin) }, activation: conv.activation)
+        if let residual {
+            template.residualRowStride = residual.rowStride
+            template.residualBlockStride = residual.blockStride
+        }
         if blockedInput && !depthwise && x[1] % lanes != 0 {
             // The last channel block's taps reduce over its real channels only.
             template.fullTapCount = (planes - 1) * conv.kernel.height * conv.kernel.width
@@ -252,12 +271,13 @@ extension ExecutionPlan {
         }
         // A pointwise convolution with a dense output is one long row: its pixels are contiguous
         // in every block, so a 7x7 map makes tiles of 5-6 pixels instead of 4 + 3 per row.
-        let pointwise = !depthwise && conv.kernel == (1, 1) && conv.strides == (1, 1) && padding == nil
-            && output.rowStride == y[3] * lanes && blockedInput
+        let pointwise = !depthwise && conv.kernel == (1, 1) && conv.strides == (1, 1) && padding == nil && inputStorage == nil
+            && output.rowStride == y[3] * lanes && (residual?.rowStride ?? y[3] * lanes) == y[3] * lanes && blockedInput
         if pointwise {
             template.outputHeight = 1
             template.outputWidth = y[2] * y[3]
             template.outputRowStride = y[2] * y[3] * lanes
+            template.residualRowStride = y[2] * y[3] * lanes
         }
         // Tasks split output rows; a pointwise convolution's one long row splits into spans of pixels.
         let rows = pointwise ? template.outputWidth : template.outputHeight
@@ -291,7 +311,7 @@ extension ExecutionPlan {
                         var operands = template
                         operands.input += image * inputImage
                         operands.output += image * output.image
-                        operands.residual = residual.map { $0 + image * output.image }
+                        operands.residual = residual.map { UnsafePointer($0.origin + image * $0.image) }
                         kernels.directConvolve(operands, blockStart: blockStart, blockEnd: min(outputBlocks, blockStart + step),
                                                rowStart: 0, rowEnd: template.outputHeight)
                     }
@@ -308,16 +328,17 @@ extension ExecutionPlan {
                 var operands = template
                 operands.input += image * inputImage
                 operands.output += image * output.image
-                operands.residual = residual.map { $0 + image * output.image }
+                operands.residual = residual.map { UnsafePointer($0.origin + image * $0.image) }
                 let blockEnd = min(outputBlocks, blockStart + blocksPerChunk)
                 if depthwise || pointwise {
                     // These kernels run all rows (pixels) of their operands: move the operands to the part.
-                    let (inputShift, outputShift) = pointwise
-                        ? (rowStart * template.inputPixelStride, rowStart * lanes)
-                        : (rowStart * template.strideY * template.inputRowStride, rowStart * template.outputRowStride)
+                    let (inputShift, outputShift, residualShift) = pointwise
+                        ? (rowStart * template.inputPixelStride, rowStart * lanes, rowStart * lanes)
+                        : (rowStart * template.strideY * template.inputRowStride, rowStart * template.outputRowStride,
+                           rowStart * template.residualRowStride)
                     operands.input += inputShift
                     operands.output += outputShift
-                    operands.residual = operands.residual.map { $0 + outputShift }
+                    operands.residual = operands.residual.map { $0 + residualShift }
                     if pointwise { operands.outputWidth = rowEnd - rowStart } else { operands.outputHeight = rowEnd - rowStart }
                 }
                 if depthwise {
@@ -384,13 +405,23 @@ extension ExecutionPlan {
     }
 }
 
-/// Where a convolution writes its blocked output: densely, or into the interior of a
-/// zero-bordered buffer that the next convolution reads without copying.
-struct BlockedOutput {
+/// Where a blocked tensor (a convolution's output or residual) sits: densely, or in the
+/// interior of a zero-bordered buffer that the convolutions reading it use without copying.
+struct BlockedView {
     /// Pixel (0, 0) of channel block 0 of image 0.
     var origin: UnsafeMutablePointer<Float>
     var rowStride: Int
     var blockStride: Int
     /// Floats per image.
     var image: Int
+
+    /// `blocks` channel blocks of `height` x `width` pixels at `base`: dense, or the interior of
+    /// a zero-bordered buffer of `storage`'s geometry.
+    init(_ base: UnsafeMutablePointer<Float>, storage: ExecutionPlan.Padding?, blocks: Int, height: Int, width: Int, lanes: Int) {
+        let paddedHeight = storage?.paddedHeight ?? height, paddedWidth = storage?.paddedWidth ?? width
+        origin = base + ((storage?.padTop ?? 0) * paddedWidth + (storage?.padLeft ?? 0)) * lanes
+        rowStride = paddedWidth * lanes
+        blockStride = paddedHeight * paddedWidth * lanes
+        image = blocks * blockStride
+    }
 }

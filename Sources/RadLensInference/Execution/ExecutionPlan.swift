@@ -205,24 +205,32 @@ final class ExecutionPlan: @unchecked Sendable {
 
     // MARK: - Memory
 
-    /// Chooses the convolution outputs to write zero-bordered (see `paddedOutputs`): a blocked
-    /// convolution without residual whose output is not a graph output and is read by exactly
-    /// one step, a blocked-input convolution that pads it.
+    /// Chooses the convolution outputs to write zero-bordered (see `paddedOutputs`): the blocked
+    /// output of a convolution, not a graph output, that some blocked-input convolution pads,
+    /// and that is read only by such convolutions, as input or residual. Those that pad it
+    /// must pad it alike; the others read the interior with the buffer's strides. A residual
+    /// block's output, read by the next block's 3x3 convolution and its shortcut, is so
+    /// written once instead of being copied into a padded buffer.
     private func planPaddedOutputs(weights: PreparedWeights) {
         var readers: [String: [Int]] = [:]
-        for (index, step) in layout.steps.enumerated() { for input in step.layer.inputs { readers[input, default: []].append(index) } }
+        for (index, step) in layout.steps.enumerated() { for input in Set(step.layer.inputs) { readers[input, default: []].append(index) } }
         let outputs = Set(layout.outputSources)
         for step in layout.steps {
             let value = step.layer.output
-            guard case .conv(let conv) = step.layer.kind, let prepared = weights.convs[step.source!], prepared.method != .gemm,
-                  !conv.hasResidual, !outputs.contains(value), let reader = readers[value], reader.count == 1 else { continue }
-            let consumer = layout.steps[reader[0]]
-            guard case .conv(let next) = consumer.layer.kind, consumer.layer.inputs[0] == value,
-                  let nextPrepared = weights.convs[consumer.source!],
-                  nextPrepared.method == .depthwise || nextPrepared.method == .direct(blockedInput: true),
-                  let padding = Self.inputPadding(next, winogradTile: winogradTiles[consumer.source!], x: shapes[value]!,
-                                                  y: shapes[consumer.layer.output]!) else { continue }
-            paddedOutputs[value] = padding
+            guard case .conv = step.layer.kind, let prepared = weights.convs[step.source!], prepared.method != .gemm,
+                  !outputs.contains(value), let readers = readers[value] else { continue }
+            var padding: Padding?
+            let readable = readers.allSatisfy { reader in
+                let consumer = layout.steps[reader]
+                guard case .conv(let next) = consumer.layer.kind, let nextPrepared = weights.convs[consumer.source!],
+                      nextPrepared.method == .depthwise || nextPrepared.method == .direct(blockedInput: true) else { return false }
+                guard consumer.layer.inputs[0] == value,
+                      let needed = Self.inputPadding(next, winogradTile: winogradTiles[consumer.source!], x: shapes[value]!,
+                                                     y: shapes[consumer.layer.output]!) else { return true }
+                if padding == nil { padding = needed }
+                return padding == needed
+            }
+            if readable, let padding { paddedOutputs[value] = padding }
         }
     }
 
@@ -314,7 +322,8 @@ final class ExecutionPlan: @unchecked Sendable {
         case .conv(let conv):
             return convStep(conv, weights.convs[index!]!, index: index!, weights: weights, x: x, y: y, input: input, output: output,
                             residual: conv.hasResidual ? UnsafePointer(pointers[layer.inputs[1]]!) : nil,
-                            inputIsPadded: paddedOutputs[layer.inputs[0]] != nil, outputPadding: paddedOutputs[layer.output],
+                            inputStorage: paddedOutputs[layer.inputs[0]],
+                            residualStorage: conv.hasResidual ? paddedOutputs[layer.inputs[1]] : nil, outputPadding: paddedOutputs[layer.output],
                             kernels: kernels, scratch: scratch, threads: threads)
         case .reorder(let toBlocked):
             let plane = x.dropFirst(2).reduce(1, *)
