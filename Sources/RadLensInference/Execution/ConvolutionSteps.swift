@@ -77,7 +77,7 @@ extension ExecutionPlan {
         let outputBlocks = (conv.outputChannels + lanes - 1) / lanes
         let winogradTile = winogradTiles[index]
         let padding = Self.inputPadding(conv, winogradTile: winogradTile, x: x, y: y)
-        precondition(padding == nil || inputStorage == nil || padding == inputStorage, "\(conv): input stored with another padding")
+        precondition(padding == nil || inputStorage == nil || padding == inputStorage, "input stored with another padding than the convolution's")
         let out = BlockedView(output, storage: outputPadding, blocks: outputBlocks, height: y[2], width: y[3], lanes: lanes)
         let residualView = residual.map {
             BlockedView(UnsafeMutablePointer(mutating: $0), storage: residualStorage, blocks: outputBlocks, height: y[2], width: y[3],
@@ -170,15 +170,14 @@ extension ExecutionPlan {
             input: source, inputRowStride: 0, inputPixelStride: channels, inputBlockStride: 0, strideY: 0, tapOffsets: single,
             tapCount: 1, channelsPerTap: x[1], weights: transformedWeights[0], outputHeight: 1, outputWidth: 0,
             output: scratch, outputRowStride: 0, outputBlockStride: 0, bias: zeros, residual: nil, activation: .none)
-        let epilogue = DirectConvOperands(
+        var epilogue = DirectConvOperands(
             input: source, inputRowStride: 0, inputPixelStride: 0, inputBlockStride: 0, strideY: 0, tapOffsets: single, tapCount: 0,
             channelsPerTap: 0, weights: transformedWeights[0], outputHeight: y[2], outputWidth: y[3], output: output.origin,
             outputRowStride: output.rowStride, outputBlockStride: output.blockStride, bias: bias, residual: nil,
             activation: conv.activation)
-        var finishTemplate = epilogue
         if let residual {
-            finishTemplate.residualRowStride = residual.rowStride
-            finishTemplate.residualBlockStride = residual.blockStride
+            epilogue.residualRowStride = residual.rowStride
+            epilogue.residualBlockStride = residual.blockStride
         }
         let unitsPerImage = tileChunks * blockChunks
         return { pool in
@@ -204,7 +203,7 @@ extension ExecutionPlan {
                     operands.weights = transformedWeights[xi]
                     kernels.directConvolve(operands, blockStart: blockStart, blockEnd: blockEnd, rowStart: 0, rowEnd: 1)
                 }
-                var finish = finishTemplate
+                var finish = epilogue
                 finish.output += image * output.image
                 finish.residual = residual.map { UnsafePointer($0.origin + image * $0.image) }
                 kernels.winogradOutput(reduced, outputTile: outputTile, tileStart: tileStart, tileEnd: tileEnd, tilesX: tilesX,

@@ -20,7 +20,7 @@ final class ExecutionPlan: @unchecked Sendable {
     /// same padded geometry (they write the same interior, so the borders stay zero).
     var paddedInputs: [[Int]: UnsafeMutablePointer<Float>] = [:]
     /// Convolution outputs written into the interior of a zero-bordered buffer, with its
-    /// geometry: their only reader is a padded convolution, which then needs no copy.
+    /// geometry: convolutions read them in place, the padded ones without a copy.
     private(set) var paddedOutputs: [String: Padding] = [:]
     /// The Winograd output tile of each fast-precision convolution, by graph layer index (see `winogradTiles`).
     private(set) var winogradTiles: [Int: Int] = [:]
