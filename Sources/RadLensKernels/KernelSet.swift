@@ -55,12 +55,12 @@ public protocol KernelSet: Sendable {
     /// output[i] = activation(input[i]) for `count` floats (any layout).
     static func activate(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int, activation: Activation)
 
-    /// Max or average pooling of output rows [rowStart, rowEnd) of one blocked plane ([H][W][B]);
-    /// average divides by the valid taps, or with `countIncludePad` by the window clipped to the
-    /// padded input.
+    /// Max or average pooling of output rows [rowStart, rowEnd) of one blocked plane ([H][W][B]),
+    /// written `outputRowStride` floats apart (OW x B when dense); average divides by the valid
+    /// taps, or with `countIncludePad` by the window clipped to the padded input.
     static func poolBlocked(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, height: Int, width: Int,
-                            outputHeight: Int, outputWidth: Int, rowStart: Int, rowEnd: Int, window: PoolWindow, max: Bool,
-                            countIncludePad: Bool)
+                            outputHeight: Int, outputWidth: Int, outputRowStride: Int, rowStart: Int, rowEnd: Int, window: PoolWindow,
+                            max: Bool, countIncludePad: Bool)
     /// Mean of each blocked plane: [planes][planeSize][B] to [planes][B].
     static func globalAverageBlocked(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, planes: Int, planeSize: Int)
     /// y = act(x * scale + shift) per channel on blocked planes [planeStart, planeEnd) of

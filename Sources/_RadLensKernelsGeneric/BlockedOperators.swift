@@ -5,8 +5,8 @@ import RadLensKernels
 
 extension Kernels {
     public static func poolBlocked(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, height: Int, width: Int,
-                                   outputHeight: Int, outputWidth: Int, rowStart: Int, rowEnd: Int, window w: PoolWindow,
-                                   max isMax: Bool, countIncludePad: Bool) {
+                                   outputHeight: Int, outputWidth: Int, outputRowStride: Int, rowStart: Int, rowEnd: Int,
+                                   window w: PoolWindow, max isMax: Bool, countIncludePad: Bool) {
         let lanes = Vector.scalarCount
         // Output columns whose window lies wholly inside the input run without bounds checks.
         let lastTap = (w.kernelWidth - 1) * w.dilationX
@@ -15,7 +15,7 @@ extension Kernels {
         let undilated = w.dilationY == 1 && w.dilationX == 1
         for oy in rowStart..<rowEnd {
             let y0 = oy * w.strideY - w.padTop
-            let destination = output + oy * outputWidth * lanes
+            let destination = output + oy * outputRowStride
             guard y0 >= 0 && y0 + (w.kernelHeight - 1) * w.dilationY < height else {
                 for ox in 0..<outputWidth {
                     poolBorderPixel(input, destination + ox * lanes, height: height, width: width, y0: y0,

@@ -19,8 +19,8 @@ final class ExecutionPlan: @unchecked Sendable {
     /// Zero-bordered input copies for padded convolutions, shared by every convolution with the
     /// same padded geometry (they write the same interior, so the borders stay zero).
     var paddedInputs: [[Int]: UnsafeMutablePointer<Float>] = [:]
-    /// Convolution outputs written into the interior of a zero-bordered buffer, with its
-    /// geometry: convolutions read them in place, the padded ones without a copy.
+    /// Convolution and pooling outputs written into the interior of a zero-bordered buffer, with
+    /// its geometry: convolutions read them in place, the padded ones without a copy.
     private(set) var paddedOutputs: [String: Padding] = [:]
     /// The Winograd output tile of each fast-precision convolution, by graph layer index (see `winogradTiles`).
     private(set) var winogradTiles: [Int: Int] = [:]
@@ -205,8 +205,8 @@ final class ExecutionPlan: @unchecked Sendable {
 
     // MARK: - Memory
 
-    /// Chooses the convolution outputs to write zero-bordered (see `paddedOutputs`): the blocked
-    /// output of a convolution, not a graph output, that some blocked-input convolution pads,
+    /// Chooses the outputs to write zero-bordered (see `paddedOutputs`): the blocked output of a
+    /// convolution or pooling, not a graph output, that some blocked-input convolution pads,
     /// and that is read only by such convolutions, as input or residual. Those that pad it
     /// must pad it alike; the others read the interior with the buffer's strides. A residual
     /// block's output, read by the next block's 3x3 convolution and its shortcut, is so
@@ -217,8 +217,13 @@ final class ExecutionPlan: @unchecked Sendable {
         let outputs = Set(layout.outputSources)
         for step in layout.steps {
             let value = step.layer.output
-            guard case .conv = step.layer.kind, let prepared = weights.convs[step.source!], prepared.method != .gemm,
-                  !outputs.contains(value), let readers = readers[value] else { continue }
+            let blockedProducer: Bool
+            switch step.layer.kind {
+            case .conv: blockedProducer = weights.convs[step.source!]!.method != .gemm
+            case .pool: blockedProducer = layout.blocked.contains(value)
+            default: blockedProducer = false
+            }
+            guard blockedProducer, !outputs.contains(value), let readers = readers[value] else { continue }
             var padding: Padding?
             let readable = readers.allSatisfy { reader in
                 let consumer = layout.steps[reader]
@@ -422,13 +427,15 @@ final class ExecutionPlan: @unchecked Sendable {
                 let planes = x[0] * ((x[1] + lanes - 1) / lanes)
                 let bands = planes >= 2 * threads ? 1 : min(y[2], (2 * threads + planes - 1) / planes)
                 let rowsPerBand = (y[2] + bands - 1) / bands
+                let out = BlockedView(output, storage: paddedOutputs[layer.output], blocks: (y[1] + lanes - 1) / lanes, height: y[2],
+                                      width: y[3], lanes: lanes)
                 return { threadPool in
                     threadPool.parallelFor(planes * bands) { task, _ in
                         let plane = task / bands, rowStart = task % bands * rowsPerBand
                         guard rowStart < y[2] else { return }
-                        kernels.poolBlocked(input + plane * x[2] * x[3] * lanes, output + plane * y[2] * y[3] * lanes, height: x[2],
-                                            width: x[3], outputHeight: y[2], outputWidth: y[3], rowStart: rowStart,
-                                            rowEnd: min(y[2], rowStart + rowsPerBand), window: window, max: isMax,
+                        kernels.poolBlocked(input + plane * x[2] * x[3] * lanes, out.origin + plane * out.blockStride, height: x[2],
+                                            width: x[3], outputHeight: y[2], outputWidth: y[3], outputRowStride: out.rowStride,
+                                            rowStart: rowStart, rowEnd: min(y[2], rowStart + rowsPerBand), window: window, max: isMax,
                                             countIncludePad: pool.countIncludePad)
                     }
                 }
