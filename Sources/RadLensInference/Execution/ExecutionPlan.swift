@@ -285,10 +285,25 @@ final class ExecutionPlan: @unchecked Sendable {
         var reads: [String: Int] = [:]
         for (index, layer) in layers.enumerated() { for input in layer.inputs { reads[input] = index } }
         var valuesInBuffer: [Int: [String]] = [:]
+        // An elementwise layer (BatchNorm + ReLU after DenseNet's concatenations, a standalone
+        // activation) writes over its input when nothing reads the input's buffer afterwards, so
+        // it reads and writes the same cache lines rather than filling a second buffer.
+        func inPlaceBuffer(for layer: Layer, at index: Int) -> Int? {
+            switch layer.kind {
+            case .channelAffine, .activation: break
+            default: return nil
+            }
+            let input = layer.inputs[0]
+            guard let source = owner[input], !pinned.contains(source), storedCount(input) == storedCount(layer.output),
+                  valuesInBuffer[source, default: []].allSatisfy({ (reads[$0] ?? -1) <= index }) else { return nil }
+            return source
+        }
         for (index, layer) in layers.enumerated() where paddedOutputs[layer.output] == nil {
             let count = storedCount(layer.output)
             let buffer: Int
             if case .reshape = layer.kind, let source = owner[layer.inputs[0]] {
+                buffer = source
+            } else if let source = inPlaceBuffer(for: layer, at: index) {
                 buffer = source
             } else if let reuse = free.enumerated().filter({ sizes[$0.element] >= count }).min(by: { sizes[$0.element] < sizes[$1.element] }) {
                 buffer = free.remove(at: reuse.offset)
