@@ -19,3 +19,11 @@ int rl_cpu_has_avx2_fma(void) {
     return 0;
 #endif
 }
+
+void rl_cpu_spin_pause(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
