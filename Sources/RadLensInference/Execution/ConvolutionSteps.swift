@@ -222,8 +222,9 @@ extension ExecutionPlan {
         return pointer
     }
 
-    /// A direct or depthwise convolution writing a blocked output. A padded convolution reads a
-    /// zero-bordered copy of its input made once per run (the borders are written once, at plan time).
+    /// A direct or depthwise convolution writing a blocked output. A padded convolution reads its
+    /// input where the producer wrote it zero-bordered, or else from a zero-bordered copy made
+    /// once per run (the borders are written once, at plan time).
     private func blockedConvStep(_ conv: ConvLayer, _ prepared: PreparedConv, x: [Int], y: [Int], padding: Padding?,
                                  input: UnsafePointer<Float>, inputStorage: Padding?, output: BlockedView, residual: BlockedView?,
                                  blockedInput: Bool, depthwise: Bool, kernels: any KernelSet.Type, threads: Int) -> (ThreadPool) -> Void {
@@ -278,27 +279,23 @@ extension ExecutionPlan {
             template.outputRowStride = y[2] * y[3] * lanes
             template.residualRowStride = y[2] * y[3] * lanes
         }
-        // Tasks split output rows; a pointwise convolution's one long row splits into spans of pixels.
-        let rows = pointwise ? template.outputWidth : template.outputHeight
         let inputImage = planes * paddedPlane
-        // Tasks: whole images when the batch keeps every thread busy, else about 4 per thread
-        // of output channel blocks (in whole register tiles) and rows, a multiple of the thread
-        // count where the rows allow: 3 equal tasks on 2 threads would leave one idle a third
-        // of the time, and the small late layers of a network are only a few tasks long.
-        let step = depthwise ? 1 : kernels.directTileBlocks
-        let blockGroups = (outputBlocks + step - 1) / step
-        let wanted = threads == 1 || batch >= 2 * threads ? 1 : (4 * threads + batch - 1) / batch
-        let blockChunks = min(blockGroups, wanted)
-        var rowChunks = min(rows, (wanted + blockChunks - 1) / blockChunks)
-        while wanted > 1 && rowChunks < rows && (blockChunks * rowChunks) % threads != 0 { rowChunks += 1 }
-        let blocksPerChunk = (blockGroups + blockChunks - 1) / blockChunks * step
-        let rowsPerChunk = (rows + rowChunks - 1) / rowChunks
-        let tasksPerImage = blockChunks * rowChunks
+        let whole = template
+        /// The operands of image `image` of the batch.
+        func imageOperands(_ image: Int) -> DirectConvOperands {
+            var operands = whole
+            operands.input += image * inputImage
+            operands.output += image * output.image
+            operands.residual = residual.map { UnsafePointer($0.origin + image * $0.image) }
+            return operands
+        }
         // A layer whose weights outweigh an image's input and output (the late layers of a
         // network: many channels, small maps) runs each group of output blocks over every image
         // in turn, so the group's weights come from memory once per batch instead of per image.
         let weightBytes = template.reductionDepth * outputBlocks * lanes * MemoryLayout<Float>.size
         let imageBytes = (inputImage + outputBlocks * y[2] * y[3] * lanes) * MemoryLayout<Float>.size
+        let step = depthwise ? 1 : kernels.directTileBlocks
+        let blockGroups = (outputBlocks + step - 1) / step
         if !depthwise && batch > 1 && weightBytes > imageBytes {
             let imageChunks = min(batch, max(1, (2 * threads + blockGroups - 1) / blockGroups))
             let imagesPerChunk = (batch + imageChunks - 1) / imageChunks
@@ -307,16 +304,25 @@ extension ExecutionPlan {
                 pool.parallelFor(blockGroups * imageChunks) { task, _ in
                     let blockStart = task % blockGroups * step, firstImage = task / blockGroups * imagesPerChunk
                     for image in firstImage..<min(batch, firstImage + imagesPerChunk) {
-                        var operands = template
-                        operands.input += image * inputImage
-                        operands.output += image * output.image
-                        operands.residual = residual.map { UnsafePointer($0.origin + image * $0.image) }
-                        kernels.directConvolve(operands, blockStart: blockStart, blockEnd: min(outputBlocks, blockStart + step),
-                                               rowStart: 0, rowEnd: template.outputHeight)
+                        kernels.directConvolve(imageOperands(image), blockStart: blockStart,
+                                               blockEnd: min(outputBlocks, blockStart + step), rowStart: 0, rowEnd: whole.outputHeight)
                     }
                 }
             }
         }
+        // Tasks split output rows; a pointwise convolution's one long row splits into spans of pixels.
+        let rows = pointwise ? whole.outputWidth : whole.outputHeight
+        // Tasks: whole images when the batch keeps every thread busy, else about 4 per thread
+        // of output channel blocks (in whole register tiles) and rows, a multiple of the thread
+        // count where the rows allow: 3 equal tasks on 2 threads would leave one idle a third
+        // of the time, and the small late layers of a network are only a few tasks long.
+        let wanted = threads == 1 || batch >= 2 * threads ? 1 : (4 * threads + batch - 1) / batch
+        let blockChunks = min(blockGroups, wanted)
+        var rowChunks = min(rows, (wanted + blockChunks - 1) / blockChunks)
+        while wanted > 1 && rowChunks < rows && (blockChunks * rowChunks) % threads != 0 { rowChunks += 1 }
+        let blocksPerChunk = (blockGroups + blockChunks - 1) / blockChunks * step
+        let rowsPerChunk = (rows + rowChunks - 1) / rowChunks
+        let tasksPerImage = blockChunks * rowChunks
         return { pool in
             copyPadded?(pool)
             pool.parallelFor(batch * tasksPerImage) { task, _ in
@@ -324,17 +330,14 @@ extension ExecutionPlan {
                 let blockStart = (part % blockChunks) * blocksPerChunk, rowStart = (part / blockChunks) * rowsPerChunk
                 guard blockStart < outputBlocks, rowStart < rows else { return }
                 let rowEnd = min(rows, rowStart + rowsPerChunk)
-                var operands = template
-                operands.input += image * inputImage
-                operands.output += image * output.image
-                operands.residual = residual.map { UnsafePointer($0.origin + image * $0.image) }
+                var operands = imageOperands(image)
                 let blockEnd = min(outputBlocks, blockStart + blocksPerChunk)
                 if depthwise || pointwise {
                     // These kernels run all rows (pixels) of their operands: move the operands to the part.
                     let (inputShift, outputShift, residualShift) = pointwise
-                        ? (rowStart * template.inputPixelStride, rowStart * lanes, rowStart * lanes)
-                        : (rowStart * template.strideY * template.inputRowStride, rowStart * template.outputRowStride,
-                           rowStart * template.residualRowStride)
+                        ? (rowStart * whole.inputPixelStride, rowStart * lanes, rowStart * lanes)
+                        : (rowStart * whole.strideY * whole.inputRowStride, rowStart * whole.outputRowStride,
+                           rowStart * whole.residualRowStride)
                     operands.input += inputShift
                     operands.output += outputShift
                     operands.residual = operands.residual.map { $0 + residualShift }

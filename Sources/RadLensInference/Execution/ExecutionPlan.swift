@@ -66,6 +66,11 @@ final class ExecutionPlan: @unchecked Sendable {
     /// Floats below which a memory-bound step stays on one thread (64 KB).
     static let minimumFloatsPerTask = 16_384
 
+    /// Runs `body` on ranges of `planes` planes of `planeFloats` floats each (see `parallelRanges`).
+    static func parallelPlanes(_ planes: Int, planeFloats: Int, pool: ThreadPool, _ body: (Range<Int>) -> Void) {
+        parallelRanges(planes, minimum: max(1, minimumFloatsPerTask / max(1, planeFloats)), pool: pool, body)
+    }
+
     /// Runs `body` on [0, count) split into about two ranges per thread, none shorter than
     /// `minimum` (a memory-bound step is not worth waking a thread for a few cache lines).
     static func parallelRanges(_ count: Int, minimum: Int, pool: ThreadPool, _ body: (Range<Int>) -> Void) {
@@ -385,7 +390,7 @@ final class ExecutionPlan: @unchecked Sendable {
             if blocked {
                 let blocks = (x[1] + lanes - 1) / lanes
                 return { pool in
-                    Self.parallelRanges(x[0] * blocks, minimum: max(1, Self.minimumFloatsPerTask / (plane * lanes)), pool: pool) { range in
+                    Self.parallelPlanes(x[0] * blocks, planeFloats: plane * lanes, pool: pool) { range in
                         kernels.channelAffineBlocked(input, output, planeStart: range.lowerBound, planeEnd: range.upperBound, blocks: blocks,
                                                      planeSize: plane, scale: scale, shift: shift, activation: activation)
                     }
@@ -410,8 +415,7 @@ final class ExecutionPlan: @unchecked Sendable {
                 let fullShape = small == 1 ? x : b, perImage = (small == 1 ? b : x)[0] > 1
                 let blocks = (fullShape[1] + lanes - 1) / lanes, plane = fullShape[2] * fullShape[3]
                 return { pool in
-                    Self.parallelRanges(fullShape[0] * blocks, minimum: max(1, Self.minimumFloatsPerTask / (plane * lanes)),
-                                        pool: pool) { range in
+                    Self.parallelPlanes(fullShape[0] * blocks, planeFloats: plane * lanes, pool: pool) { range in
                         kernels.binaryPerChannelBlocked(full, gate: gate, output, planeStart: range.lowerBound, planeEnd: range.upperBound,
                                                         blocks: blocks, plane: plane, perImage: perImage, multiply: multiply)
                     }
@@ -475,7 +479,7 @@ final class ExecutionPlan: @unchecked Sendable {
             if blocked {
                 let planes = x[0] * ((x[1] + lanes - 1) / lanes)
                 return { pool in
-                    Self.parallelRanges(planes, minimum: max(1, Self.minimumFloatsPerTask / (size * lanes)), pool: pool) { range in
+                    Self.parallelPlanes(planes, planeFloats: size * lanes, pool: pool) { range in
                         kernels.globalAverageBlocked(input + range.lowerBound * size * lanes, output + range.lowerBound * lanes,
                                                      planes: range.count, planeSize: size)
                     }
