@@ -19,7 +19,6 @@ final class ThreadPool: @unchecked Sendable {
     /// Workers asleep on `wake`, or about to be (they count themselves under the mutex).
     private let sleepers = Atomic<Int>(0)
     private var job: ((Int, Int) -> Void)?
-    private var taskCount = 0
     /// Each worker's share of the current loop's tasks: the next task to take and the end.
     private let cursors: [TaskCursor]
     private var shareEnds: [Int]
@@ -76,7 +75,6 @@ final class ThreadPool: @unchecked Sendable {
             // Workers read these only after they see the new generation, and the previous loop's
             // workers are all done (`pending` reached 0), so plain stores are safe here.
             job = escaping
-            taskCount = count
             for worker in 0..<threadCount {
                 cursors[worker].next.store(worker * count / threadCount, ordering: .relaxed)
                 shareEnds[worker] = (worker + 1) * count / threadCount
@@ -91,7 +89,7 @@ final class ThreadPool: @unchecked Sendable {
                 pthread_cond_broadcast(&wake)
                 pthread_mutex_unlock(&mutex)
             }
-            runTasks(escaping, count: count, worker: 0)
+            runTasks(escaping, worker: 0)
             // The caller's share is done; the others finish within a task's time.
             var spins = 0
             while pending.load(ordering: .acquiring) > 0 {
@@ -105,15 +103,14 @@ final class ThreadPool: @unchecked Sendable {
     /// Runs the published job's tasks; the closure is released when this returns.
     @inline(never)
     private func runCurrentJob(worker: Int) {
-        let body = job!, count = taskCount
-        runTasks(body, count: count, worker: worker)
+        runTasks(job!, worker: worker)
     }
 
     /// Runs the worker's own contiguous share of the tasks first, then takes what is left of
     /// the others' shares. Consecutive layers split the same way give each thread the same
     /// rows, which are still in its own cache (the small CNN at 2 threads: +5%); taking from
     /// the others keeps a thread that the machine slowed down from holding up the loop.
-    private func runTasks(_ body: (Int, Int) -> Void, count: Int, worker: Int) {
+    private func runTasks(_ body: (Int, Int) -> Void, worker: Int) {
         for offset in 0..<threadCount {
             let share = (worker + offset) % threadCount, end = shareEnds[share]
             while true {
