@@ -191,7 +191,10 @@ public final class InferenceSession {
         if let known = chunking[shapes] { return known }
         try validate(shapes)  // Errors name the batch the caller gave, not a chunk's.
         var chunk: Int?
-        if inputs.count == 1, let shape = shapes[inputs[0].name], shape.count >= 1, shape[0] >= 2 {
+        // Only a batch axis the model leaves open splits: a fixed one (a model exported for
+        // batches of exactly N) may be built into its reshapes, and chunks would not validate.
+        let batchIsOpen = inputs.count == 1 && (inputs[0].shape.first.map { $0 == nil } ?? false)
+        if batchIsOpen, let shape = shapes[inputs[0].name], shape.count >= 1, shape[0] >= 2 {
             let batch = shape[0]
             if let largest = Self.largestImageActivation(graph, inputShapes: shapes, batch: batch) {
                 var images = max(1, min(batch, Self.chunkBytes / max(1, largest * 4)))
