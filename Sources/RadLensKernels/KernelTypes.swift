@@ -137,9 +137,27 @@ public struct DirectConvOperands: @unchecked Sendable {
     public var residualRowStride: Int
     public var residualBlockStride: Int
     public var activation: Activation
+    /// The taps of each input channel block (or channel) are `kernelHeight` rows of
+    /// `kernelWidth`. With the rows of zero padding above the input (`padTop`), the input's
+    /// real rows and the kernel's row dilation, a tile skips the kernel rows that would read
+    /// only padding, as ONNX Runtime does. By default all taps are one row, never skipped.
+    public var kernelHeight = 1
+    public var kernelWidth: Int
+    public var padTop = 0
+    public var inputHeight = Int.max / 4
+    public var dilationY = 1
 
     /// Weights per output channel: the reduction length.
     public var reductionDepth: Int { fullTapCount * channelsPerTap + (tapCount - fullTapCount) * lastTapChannels }
+
+    /// The kernel rows that read real input rows (not padding) at output row `outputRow`.
+    public func kernelRows(outputRow: Int) -> Range<Int> {
+        let top = outputRow * strideY - padTop
+        if top >= 0 && top + (kernelHeight - 1) * dilationY < inputHeight { return 0..<kernelHeight }
+        let first = top >= 0 ? 0 : (dilationY - 1 - top) / dilationY
+        let end = min(kernelHeight, (inputHeight - top + dilationY - 1) / dilationY)
+        return first..<max(first, end)
+    }
 
     public init(input: UnsafePointer<Float>, inputRowStride: Int, inputPixelStride: Int, inputBlockStride: Int, strideY: Int,
                 tapOffsets: UnsafePointer<Int>, tapCount: Int, channelsPerTap: Int, weights: UnsafePointer<Float>,
@@ -166,6 +184,7 @@ public struct DirectConvOperands: @unchecked Sendable {
         self.residualRowStride = outputRowStride
         self.residualBlockStride = outputBlockStride
         self.activation = activation
+        self.kernelWidth = max(1, tapCount)
     }
 }
 

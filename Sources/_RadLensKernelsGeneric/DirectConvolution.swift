@@ -60,17 +60,24 @@ extension Kernels {
             let maximumPixels = blocks == 1 ? directTileShape.singleBlockPixels : directTileShape.pixels
             let tilesPerRow = (width + maximumPixels - 1) / maximumPixels
             let weights = op.weights + block * depth * lanes
-            for oy in rowStart..<rowEnd {
-                let inputRow = op.input + oy * op.strideY * op.inputRowStride
-                let outputRow = block * blockStride + oy * op.outputRowStride
-                let residualRow = block * op.residualBlockStride + oy * op.residualRowStride
-                for tile in 0..<tilesPerRow {
-                    let start = tile * width / tilesPerRow, end = (tile + 1) * width / tilesPerRow
-                    let offset = outputRow + start * lanes
-                    directTile(blocks: blocks, pixels: end - start, op, input: inputRow + start * op.inputPixelStride,
-                               weights: weights, output: op.output + offset,
-                               residual: op.residual.map { $0 + residualRow + start * lanes },
-                               bias: op.bias + block * lanes, blockStride: blockStride)
+            // Rows whose kernel rows all read input run first, so the first pass over this
+            // block's weights reads them whole and in order, a stream the prefetcher follows;
+            // border rows, which skip the kernel rows over the padding, run after.
+            for pass in 0..<(op.kernelHeight > 1 ? 2 : 1) {
+                for oy in rowStart..<rowEnd {
+                    let kernelRows = op.kernelRows(outputRow: oy)
+                    guard (kernelRows.count == op.kernelHeight) == (pass == 0) else { continue }
+                    let inputRow = op.input + oy * op.strideY * op.inputRowStride
+                    let outputRow = block * blockStride + oy * op.outputRowStride
+                    let residualRow = block * op.residualBlockStride + oy * op.residualRowStride
+                    for tile in 0..<tilesPerRow {
+                        let start = tile * width / tilesPerRow, end = (tile + 1) * width / tilesPerRow
+                        let offset = outputRow + start * lanes
+                        directTile(blocks: blocks, pixels: end - start, op, input: inputRow + start * op.inputPixelStride,
+                                   weights: weights, output: op.output + offset,
+                                   residual: op.residual.map { $0 + residualRow + start * lanes },
+                                   bias: op.bias + block * lanes, blockStride: blockStride, kernelRows: kernelRows)
+                    }
                 }
             }
             block += blocks
@@ -80,33 +87,33 @@ extension Kernels {
     @inline(__always)
     static func directTile(blocks: Int, pixels: Int, _ op: DirectConvOperands, input: UnsafePointer<Float>,
                            weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
-                           bias: UnsafePointer<Float>, blockStride: Int) {
+                           bias: UnsafePointer<Float>, blockStride: Int, kernelRows: Range<Int>) {
         if blocks == 2 {
             directTile(InlineArray<2, Int>.self, pixels: pixels, op, input: input, weights: weights, output: output,
-                       residual: residual, bias: bias, blockStride: blockStride)
+                       residual: residual, bias: bias, blockStride: blockStride, kernelRows: kernelRows)
         } else {
             directTile(InlineArray<1, Int>.self, pixels: pixels, op, input: input, weights: weights, output: output,
-                       residual: residual, bias: bias, blockStride: blockStride)
+                       residual: residual, bias: bias, blockStride: blockStride, kernelRows: kernelRows)
         }
     }
 
     /// Dispatches to the tile specialised for `pixels` (1...6 with two blocks, 1...12 with one).
     static func directTile<let F: Int>(_ blocks: InlineArray<F, Int>.Type, pixels: Int, _ op: DirectConvOperands,
                                        input: UnsafePointer<Float>, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                                       residual: UnsafePointer<Float>?, bias: UnsafePointer<Float>, blockStride: Int) {
+                                       residual: UnsafePointer<Float>?, bias: UnsafePointer<Float>, blockStride: Int, kernelRows: Range<Int>) {
         switch pixels {
-        case 1: directTile(blocks, InlineArray<1, Int>.self, op, input, weights, output, residual, bias, blockStride)
-        case 2: directTile(blocks, InlineArray<2, Int>.self, op, input, weights, output, residual, bias, blockStride)
-        case 3: directTile(blocks, InlineArray<3, Int>.self, op, input, weights, output, residual, bias, blockStride)
-        case 4: directTile(blocks, InlineArray<4, Int>.self, op, input, weights, output, residual, bias, blockStride)
-        case 5: directTile(blocks, InlineArray<5, Int>.self, op, input, weights, output, residual, bias, blockStride)
-        case 6: directTile(blocks, InlineArray<6, Int>.self, op, input, weights, output, residual, bias, blockStride)
-        case 7: directTile(blocks, InlineArray<7, Int>.self, op, input, weights, output, residual, bias, blockStride)
-        case 8: directTile(blocks, InlineArray<8, Int>.self, op, input, weights, output, residual, bias, blockStride)
-        case 9: directTile(blocks, InlineArray<9, Int>.self, op, input, weights, output, residual, bias, blockStride)
-        case 10: directTile(blocks, InlineArray<10, Int>.self, op, input, weights, output, residual, bias, blockStride)
-        case 11: directTile(blocks, InlineArray<11, Int>.self, op, input, weights, output, residual, bias, blockStride)
-        default: directTile(blocks, InlineArray<12, Int>.self, op, input, weights, output, residual, bias, blockStride)
+        case 1: directTile(blocks, InlineArray<1, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
+        case 2: directTile(blocks, InlineArray<2, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
+        case 3: directTile(blocks, InlineArray<3, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
+        case 4: directTile(blocks, InlineArray<4, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
+        case 5: directTile(blocks, InlineArray<5, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
+        case 6: directTile(blocks, InlineArray<6, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
+        case 7: directTile(blocks, InlineArray<7, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
+        case 8: directTile(blocks, InlineArray<8, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
+        case 9: directTile(blocks, InlineArray<9, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
+        case 10: directTile(blocks, InlineArray<10, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
+        case 11: directTile(blocks, InlineArray<11, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
+        default: directTile(blocks, InlineArray<12, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
         }
     }
 
@@ -119,15 +126,15 @@ extension Kernels {
     static func directTile<let F: Int, let N: Int>(_: InlineArray<F, Int>.Type, _: InlineArray<N, Int>.Type, _ op: DirectConvOperands,
                                                    _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
                                                    _ output: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?,
-                                                   _ bias: UnsafePointer<Float>, _ blockStride: Int) {
+                                                   _ bias: UnsafePointer<Float>, _ blockStride: Int, _ kernelRows: Range<Int>) {
         let lanes = Vector.scalarCount
         var a00 = Vector(), a10 = Vector(), a20 = Vector(), a30 = Vector(), a40 = Vector(), a50 = Vector()
         var a01 = Vector(), a11 = Vector(), a21 = Vector(), a31 = Vector(), a41 = Vector(), a51 = Vector()
         let pixelStride = op.inputPixelStride
         var w = weights
-        for tap in 0..<op.tapCount {
-            let source = input + op.tapOffsets[tap]
-            for channel in 0..<(tap < op.fullTapCount ? op.channelsPerTap : op.lastTapChannels) {
+        /// Reduces `channels` consecutive input channels at `source` into the accumulators.
+        @inline(__always) func reduce(_ source: UnsafePointer<Float>, channels: Int) {
+            for channel in 0..<channels {
                 let w0 = load(w)
                 let w1 = F > 1 ? load(w + lanes) : Vector()
                 let p = source + channel
@@ -166,6 +173,24 @@ extension Kernels {
                 if F == 1 && N > 10 { a41.addProduct(w0, Vector(repeating: p[10 * pixelStride])) }
                 if F == 1 && N > 11 { a51.addProduct(w0, Vector(repeating: p[11 * pixelStride])) }
                 w += F * lanes
+            }
+        }
+        if kernelRows.count == op.kernelHeight {
+            for tap in 0..<op.tapCount {
+                reduce(input + op.tapOffsets[tap], channels: tap < op.fullTapCount ? op.channelsPerTap : op.lastTapChannels)
+            }
+        } else {
+            // A border row: taps come in groups (an input channel block, or channel) of kernel
+            // rows, and the weights of the kernel rows that would read only padding are skipped.
+            let tapsPerGroup = op.kernelHeight * op.kernelWidth
+            let firstTap = kernelRows.lowerBound * op.kernelWidth, endTap = kernelRows.upperBound * op.kernelWidth
+            for group in stride(from: 0, to: op.tapCount, by: tapsPerGroup) {
+                let channels = group < op.fullTapCount ? op.channelsPerTap : op.lastTapChannels
+                w += firstTap * channels * F * lanes
+                for tap in (group + firstTap)..<(group + endTap) {
+                    reduce(input + op.tapOffsets[tap], channels: channels)
+                }
+                w += (tapsPerGroup - endTap) * channels * F * lanes
             }
         }
         // The epilogue, unrolled: pixel J of block 0 is aJ0; aJ1 is pixel J of block 1, or with

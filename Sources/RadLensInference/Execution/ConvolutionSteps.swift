@@ -264,6 +264,13 @@ extension ExecutionPlan {
             template.residualRowStride = residual.rowStride
             template.residualBlockStride = residual.blockStride
         }
+        if !depthwise {
+            template.kernelHeight = conv.kernel.height
+            template.kernelWidth = conv.kernel.width
+            template.padTop = padding?.padTop ?? 0
+            template.inputHeight = height
+            template.dilationY = conv.dilations.y
+        }
         if blockedInput && !depthwise && x[1] % lanes != 0 {
             // The last channel block's taps reduce over its real channels only.
             template.fullTapCount = (planes - 1) * conv.kernel.height * conv.kernel.width
