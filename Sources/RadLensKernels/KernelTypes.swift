@@ -138,24 +138,36 @@ public struct DirectConvOperands: @unchecked Sendable {
     public var residualBlockStride: Int
     public var activation: Activation
     /// The taps of each input channel block (or channel) are `kernelHeight` rows of
-    /// `kernelWidth`. With the rows of zero padding above the input (`padTop`), the input's
-    /// real rows and the kernel's row dilation, a tile skips the kernel rows that would read
-    /// only padding, as ONNX Runtime does. By default all taps are one row, never skipped.
+    /// `kernelWidth`. With the zero padding above and left of the input (`padTop`, `padLeft`),
+    /// the input's real size, the column stride and the kernel's dilations, a tile skips the
+    /// kernel rows and columns that would read only padding, as ONNX Runtime does. By default
+    /// all taps are one row, never skipped.
     public var kernelHeight = 1
     public var kernelWidth: Int
-    public var padTop = 0
-    public var inputHeight = Int.max / 4
-    public var dilationY = 1
+    public var padTop = 0, padLeft = 0
+    public var inputHeight = Int.max / 4, inputWidth = Int.max / 4
+    public var strideX = 1
+    public var dilationY = 1, dilationX = 1
 
     /// Weights per output channel: the reduction length.
     public var reductionDepth: Int { fullTapCount * channelsPerTap + (tapCount - fullTapCount) * lastTapChannels }
 
     /// The kernel rows that read real input rows (not padding) at output row `outputRow`.
     public func kernelRows(outputRow: Int) -> Range<Int> {
-        let top = outputRow * strideY - padTop
-        if top >= 0 && top + (kernelHeight - 1) * dilationY < inputHeight { return 0..<kernelHeight }
-        let first = top >= 0 ? 0 : (dilationY - 1 - top) / dilationY
-        let end = min(kernelHeight, (inputHeight - top + dilationY - 1) / dilationY)
+        Self.kernelSpan(start: outputRow * strideY - padTop, size: kernelHeight, dilation: dilationY, inputSize: inputHeight)
+    }
+
+    /// The kernel columns that read real input columns at output column `outputColumn`.
+    public func kernelColumns(outputColumn: Int) -> Range<Int> {
+        Self.kernelSpan(start: outputColumn * strideX - padLeft, size: kernelWidth, dilation: dilationX, inputSize: inputWidth)
+    }
+
+    /// The kernel taps k (of `size`) along one axis whose input position start + k x dilation
+    /// lies in 0..<inputSize.
+    static func kernelSpan(start: Int, size: Int, dilation: Int, inputSize: Int) -> Range<Int> {
+        if start >= 0 && start + (size - 1) * dilation < inputSize { return 0..<size }
+        let first = start >= 0 ? 0 : (dilation - 1 - start) / dilation
+        let end = min(size, (inputSize - start + dilation - 1) / dilation)
         return first..<max(first, end)
     }
 

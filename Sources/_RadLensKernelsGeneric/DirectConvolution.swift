@@ -1,11 +1,12 @@
 // Direct convolution on the blocked (NCHWc) layout, compiled per instruction-set level like
 // Kernels.swift (this file is symlinked into the AVX2 and AVX-512 targets).
 //
-// A register tile holds F vectors of output channels for N output pixels of one row. For each
-// input channel of each tap it loads F weight vectors and broadcasts N input values: F x N
-// FMAs per F + N loads, with nothing packed at run time. Tiles are specialised for every
-// (F, N) by integer generic parameters; the level's `directTileShape` bounds them by its
-// register count.
+// A register tile holds F vectors of output channels for N output pixels of one row (or, at
+// a border column, of one column). For each input channel of each tap it loads F weight
+// vectors and broadcasts N input values: F x N FMAs per F + N loads, with nothing packed at
+// run time. Tiles are specialised for every (F, N) by integer generic parameters; the level's
+// `directTileShape` bounds them by its register count. Tiles at the border rows and columns
+// skip the taps that would read only the zero padding.
 import RadLensKernels
 
 extension Kernels {
@@ -52,68 +53,137 @@ extension Kernels {
         let depth = op.reductionDepth
         let blockStride = op.outputBlockStride
         let width = op.outputWidth
+        let allKernelRows = 0..<op.kernelHeight, allKernelColumns = 0..<op.kernelWidth
+        // Output columns whose kernel columns all read input: the border columns outside them
+        // run as column tiles that skip the kernel columns over the padding.
+        var interiorStart = 0, interiorEnd = width
+        while interiorStart < width && op.kernelColumns(outputColumn: interiorStart) != allKernelColumns { interiorStart += 1 }
+        while interiorEnd > interiorStart && op.kernelColumns(outputColumn: interiorEnd - 1) != allKernelColumns { interiorEnd -= 1 }
+        // Rows whose kernel rows all read input: a contiguous range.
+        var interiorRows = rowStart..<rowStart
+        for oy in rowStart..<rowEnd where op.kernelRows(outputRow: oy) == allKernelRows {
+            interiorRows = (interiorRows.isEmpty ? oy : interiorRows.lowerBound)..<(oy + 1)
+        }
         var block = blockStart
         while block < blockEnd {
             let blocks = min(directTileShape.blocks, blockEnd - block)
-            // Split each row into near-equal tiles of at most the level's pixels for this many
-            // blocks: 7 becomes 4 + 3 rather than 6 + 1, whose one-pixel tile would run at half speed.
             let maximumPixels = blocks == 1 ? directTileShape.singleBlockPixels : directTileShape.pixels
-            let tilesPerRow = (width + maximumPixels - 1) / maximumPixels
             let weights = op.weights + block * depth * lanes
+            let bias = op.bias + block * lanes
+            /// Columns `columns` of row `oy`, in near-equal tiles of at most `maximumPixels`: 7
+            /// becomes 4 + 3 rather than 6 + 1, whose one-pixel tile would run at half speed.
+            func row(_ oy: Int, columns: Range<Int>, kernelRows: Range<Int>) {
+                let tiles = (columns.count + maximumPixels - 1) / maximumPixels
+                let inputRow = op.input + oy * op.strideY * op.inputRowStride
+                let outputRow = block * blockStride + oy * op.outputRowStride
+                let residualRow = block * op.residualBlockStride + oy * op.residualRowStride
+                for tile in 0..<tiles {
+                    let start = columns.lowerBound + tile * columns.count / tiles
+                    let end = columns.lowerBound + (tile + 1) * columns.count / tiles
+                    directTile(blocks: blocks, pixels: end - start, op, input: inputRow + start * op.inputPixelStride,
+                               weights: weights, output: op.output + outputRow + start * lanes,
+                               residual: op.residual.map { $0 + residualRow + start * lanes }, bias: bias,
+                               blockStride: blockStride, kernelRows: kernelRows, kernelColumns: allKernelColumns)
+                }
+            }
             // Rows whose kernel rows all read input run first, so the first pass over this
             // block's weights reads them whole and in order, a stream the prefetcher follows;
-            // border rows, which skip the kernel rows over the padding, run after.
-            for pass in 0..<(op.kernelHeight > 1 ? 2 : 1) {
-                for oy in rowStart..<rowEnd {
-                    let kernelRows = op.kernelRows(outputRow: oy)
-                    guard (kernelRows.count == op.kernelHeight) == (pass == 0) else { continue }
-                    let inputRow = op.input + oy * op.strideY * op.inputRowStride
-                    let outputRow = block * blockStride + oy * op.outputRowStride
-                    let residualRow = block * op.residualBlockStride + oy * op.residualRowStride
-                    for tile in 0..<tilesPerRow {
-                        let start = tile * width / tilesPerRow, end = (tile + 1) * width / tilesPerRow
-                        let offset = outputRow + start * lanes
-                        directTile(blocks: blocks, pixels: end - start, op, input: inputRow + start * op.inputPixelStride,
-                                   weights: weights, output: op.output + offset,
-                                   residual: op.residual.map { $0 + residualRow + start * lanes },
-                                   bias: op.bias + block * lanes, blockStride: blockStride, kernelRows: kernelRows)
+            // border columns and border rows (with the corners), which skip kernel taps, run after.
+            // Border columns split off only while every tile keeps at least 4 pixels (4
+            // accumulators cover the FMA latency): a 4x4 map would make 2-pixel tiles.
+            func smallestTile(_ count: Int) -> Int { count / max(1, (count + maximumPixels - 1) / maximumPixels) }
+            let splitColumns = interiorEnd - interiorStart < width && smallestTile(interiorEnd - interiorStart) >= 4
+                && smallestTile(interiorRows.count) >= 4
+            for oy in interiorRows {
+                row(oy, columns: splitColumns ? interiorStart..<interiorEnd : 0..<width, kernelRows: allKernelRows)
+            }
+            for x in 0..<width where splitColumns && !(interiorStart..<interiorEnd).contains(x) {
+                columnTiles(x, rows: interiorRows, blocks: blocks, block: block, maximumPixels: maximumPixels, op,
+                            weights: weights, bias: bias)
+            }
+            for oy in rowStart..<rowEnd where !interiorRows.contains(oy) {
+                row(oy, columns: 0..<width, kernelRows: op.kernelRows(outputRow: oy))
+            }
+            block += blocks
+        }
+    }
+
+    /// Output column `x` over `rows` (whole kernel rows), in tiles of up to `maximumPixels`
+    /// pixels down the column, each skipping the kernel columns that read only padding. A tile
+    /// writes its pixels side by side, so it runs on copies: the residual is gathered into a
+    /// scratch tile and the result scattered back to the column.
+    static func columnTiles(_ x: Int, rows: Range<Int>, blocks: Int, block: Int, maximumPixels: Int, _ op: DirectConvOperands,
+                            weights: UnsafePointer<Float>, bias: UnsafePointer<Float>) {
+        let lanes = Vector.scalarCount
+        let kernelColumns = op.kernelColumns(outputColumn: x)
+        var column = op
+        column.inputPixelStride = op.strideY * op.inputRowStride
+        let scratchBlock = maximumPixels * lanes
+        column.residualBlockStride = scratchBlock
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * blocks * scratchBlock) { scratch in
+            let output = scratch.baseAddress!, residual = output + blocks * scratchBlock
+            let tiles = (rows.count + maximumPixels - 1) / maximumPixels
+            for tile in 0..<tiles {
+                let start = rows.lowerBound + tile * rows.count / tiles, end = rows.lowerBound + (tile + 1) * rows.count / tiles
+                func pixel(_ b: Int, _ oy: Int, blockStride: Int, rowStride: Int) -> Int {
+                    (block + b) * blockStride + oy * rowStride + x * lanes
+                }
+                if let source = op.residual {
+                    for b in 0..<blocks {
+                        for oy in start..<end {
+                            storeVector(load(source + pixel(b, oy, blockStride: op.residualBlockStride, rowStride: op.residualRowStride)),
+                                        residual + b * scratchBlock + (oy - start) * lanes)
+                        }
+                    }
+                }
+                directTile(blocks: blocks, pixels: end - start, column,
+                           input: op.input + start * op.strideY * op.inputRowStride + x * op.inputPixelStride,
+                           weights: weights, output: output, residual: op.residual == nil ? nil : UnsafePointer(residual),
+                           bias: bias, blockStride: scratchBlock, kernelRows: 0..<op.kernelHeight, kernelColumns: kernelColumns)
+                for b in 0..<blocks {
+                    for oy in start..<end {
+                        storeVector(load(output + b * scratchBlock + (oy - start) * lanes),
+                                    op.output + pixel(b, oy, blockStride: op.outputBlockStride, rowStride: op.outputRowStride))
                     }
                 }
             }
-            block += blocks
         }
     }
 
     @inline(__always)
     static func directTile(blocks: Int, pixels: Int, _ op: DirectConvOperands, input: UnsafePointer<Float>,
                            weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
-                           bias: UnsafePointer<Float>, blockStride: Int, kernelRows: Range<Int>) {
+                           bias: UnsafePointer<Float>, blockStride: Int, kernelRows: Range<Int>,
+                           kernelColumns: Range<Int>) {
         if blocks == 2 {
             directTile(InlineArray<2, Int>.self, pixels: pixels, op, input: input, weights: weights, output: output,
-                       residual: residual, bias: bias, blockStride: blockStride, kernelRows: kernelRows)
+                       residual: residual, bias: bias, blockStride: blockStride, kernelRows: kernelRows,
+                       kernelColumns: kernelColumns)
         } else {
             directTile(InlineArray<1, Int>.self, pixels: pixels, op, input: input, weights: weights, output: output,
-                       residual: residual, bias: bias, blockStride: blockStride, kernelRows: kernelRows)
+                       residual: residual, bias: bias, blockStride: blockStride, kernelRows: kernelRows,
+                       kernelColumns: kernelColumns)
         }
     }
 
     /// Dispatches to the tile specialised for `pixels` (1...6 with two blocks, 1...12 with one).
     static func directTile<let F: Int>(_ blocks: InlineArray<F, Int>.Type, pixels: Int, _ op: DirectConvOperands,
                                        input: UnsafePointer<Float>, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                                       residual: UnsafePointer<Float>?, bias: UnsafePointer<Float>, blockStride: Int, kernelRows: Range<Int>) {
+                                       residual: UnsafePointer<Float>?, bias: UnsafePointer<Float>, blockStride: Int, kernelRows: Range<Int>,
+                                       kernelColumns: Range<Int>) {
         switch pixels {
-        case 1: directTile(blocks, InlineArray<1, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
-        case 2: directTile(blocks, InlineArray<2, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
-        case 3: directTile(blocks, InlineArray<3, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
-        case 4: directTile(blocks, InlineArray<4, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
-        case 5: directTile(blocks, InlineArray<5, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
-        case 6: directTile(blocks, InlineArray<6, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
-        case 7: directTile(blocks, InlineArray<7, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
-        case 8: directTile(blocks, InlineArray<8, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
-        case 9: directTile(blocks, InlineArray<9, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
-        case 10: directTile(blocks, InlineArray<10, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
-        case 11: directTile(blocks, InlineArray<11, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
-        default: directTile(blocks, InlineArray<12, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows)
+        case 1: directTile(blocks, InlineArray<1, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
+        case 2: directTile(blocks, InlineArray<2, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
+        case 3: directTile(blocks, InlineArray<3, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
+        case 4: directTile(blocks, InlineArray<4, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
+        case 5: directTile(blocks, InlineArray<5, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
+        case 6: directTile(blocks, InlineArray<6, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
+        case 7: directTile(blocks, InlineArray<7, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
+        case 8: directTile(blocks, InlineArray<8, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
+        case 9: directTile(blocks, InlineArray<9, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
+        case 10: directTile(blocks, InlineArray<10, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
+        case 11: directTile(blocks, InlineArray<11, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
+        default: directTile(blocks, InlineArray<12, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
         }
     }
 
@@ -126,7 +196,8 @@ extension Kernels {
     static func directTile<let F: Int, let N: Int>(_: InlineArray<F, Int>.Type, _: InlineArray<N, Int>.Type, _ op: DirectConvOperands,
                                                    _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
                                                    _ output: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?,
-                                                   _ bias: UnsafePointer<Float>, _ blockStride: Int, _ kernelRows: Range<Int>) {
+                                                   _ bias: UnsafePointer<Float>, _ blockStride: Int, _ kernelRows: Range<Int>,
+                                                   _ kernelColumns: Range<Int>) {
         let lanes = Vector.scalarCount
         var a00 = Vector(), a10 = Vector(), a20 = Vector(), a30 = Vector(), a40 = Vector(), a50 = Vector()
         var a01 = Vector(), a11 = Vector(), a21 = Vector(), a31 = Vector(), a41 = Vector(), a51 = Vector()
@@ -175,22 +246,25 @@ extension Kernels {
                 w += F * lanes
             }
         }
-        if kernelRows.count == op.kernelHeight {
+        if kernelRows.count == op.kernelHeight && kernelColumns.count == op.kernelWidth {
             for tap in 0..<op.tapCount {
                 reduce(input + op.tapOffsets[tap], channels: tap < op.fullTapCount ? op.channelsPerTap : op.lastTapChannels)
             }
         } else {
-            // A border row: taps come in groups (an input channel block, or channel) of kernel
-            // rows, and the weights of the kernel rows that would read only padding are skipped.
+            // A border tile: taps come in groups (an input channel block, or channel) of kernel
+            // rows of kernel columns; the taps that would read only padding, and their
+            // weights, are skipped.
             let tapsPerGroup = op.kernelHeight * op.kernelWidth
-            let firstTap = kernelRows.lowerBound * op.kernelWidth, endTap = kernelRows.upperBound * op.kernelWidth
             for group in stride(from: 0, to: op.tapCount, by: tapsPerGroup) {
                 let channels = group < op.fullTapCount ? op.channelsPerTap : op.lastTapChannels
-                w += firstTap * channels * F * lanes
-                for tap in (group + firstTap)..<(group + endTap) {
-                    reduce(input + op.tapOffsets[tap], channels: channels)
+                let groupWeights = weights + group * op.channelsPerTap * F * lanes
+                for ky in kernelRows {
+                    for kx in kernelColumns {
+                        let tap = ky * op.kernelWidth + kx
+                        w = groupWeights + tap * channels * F * lanes
+                        reduce(input + op.tapOffsets[group + tap], channels: channels)
+                    }
                 }
-                w += (tapsPerGroup - endTap) * channels * F * lanes
             }
         }
         // The epilogue, unrolled: pixel J of block 0 is aJ0; aJ1 is pixel J of block 1, or with

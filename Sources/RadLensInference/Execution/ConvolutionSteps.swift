@@ -268,8 +268,12 @@ extension ExecutionPlan {
             template.kernelHeight = conv.kernel.height
             template.kernelWidth = conv.kernel.width
             template.padTop = padding?.padTop ?? 0
+            template.padLeft = padding?.padLeft ?? 0
             template.inputHeight = height
+            template.inputWidth = width
+            template.strideX = conv.strides.x
             template.dilationY = conv.dilations.y
+            template.dilationX = conv.dilations.x
         }
         if blockedInput && !depthwise && x[1] % lanes != 0 {
             // The last channel block's taps reduce over its real channels only.
@@ -283,6 +287,7 @@ extension ExecutionPlan {
         if pointwise {
             template.outputHeight = 1
             template.outputWidth = y[2] * y[3]
+            template.inputWidth = y[2] * y[3]
             template.outputRowStride = y[2] * y[3] * lanes
             template.residualRowStride = y[2] * y[3] * lanes
         }
