@@ -65,8 +65,9 @@ SUPPORTED_OPS = {"Conv", "BatchNormalization", "Relu", "Clip", "Sigmoid", "HardS
                  "Mul", "Add", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape",
                  "Gemm", "MatMul", "Concat", "Softmax", "Identity", "Dropout", "Constant", "Pad",
                  "ReduceMean"}
-MODELS = ("small_cnn", "grouped_cnn", "resnet18", "densenet121", "mobilenet_v2")
-MODEL_SEED = {"small_cnn": 101, "resnet18": 102, "densenet121": 103, "mobilenet_v2": 104, "grouped_cnn": 105}
+MODELS = ("small_cnn", "grouped_cnn", "resnet18", "densenet121", "mobilenet_v2", "border_cnn")
+MODEL_SEED = {"small_cnn": 101, "resnet18": 102, "densenet121": 103, "mobilenet_v2": 104, "grouped_cnn": 105,
+              "border_cnn": 106}
 
 
 # --------------------------------------------------------------------------------------------
@@ -149,6 +150,28 @@ class GroupedCNN(nn.Module):
         return self.fc(torch.flatten(self.gap(x), 1))
 
 
+class BorderCNN(nn.Module):
+    """Convolutions whose border taps read the zero padding in every way the engine skips them:
+    a dilated kernel, per-axis padding and dilation, a rectangular kernel with a residual Add,
+    strides 2 and 3, and a 7x7 kernel on a 12x12 map."""
+
+    def __init__(self, in_ch: int = 1, num_classes: int = NUM_CLASSES):
+        super().__init__()
+        self.dilated = nn.Sequential(nn.Conv2d(in_ch, 32, 5, padding=4, dilation=2), nn.ReLU())
+        self.per_axis = nn.Sequential(nn.Conv2d(32, 40, 3, stride=2, padding=(3, 1), dilation=(3, 1)), nn.ReLU())
+        self.rectangular = nn.Sequential(nn.Conv2d(40, 40, (5, 3), padding=(2, 1), bias=False), nn.BatchNorm2d(40))
+        self.stride3 = nn.Sequential(nn.Conv2d(40, 24, 3, stride=3, padding=2), nn.ReLU())
+        self.wide = nn.Sequential(nn.Conv2d(24, 24, 7, padding=3), nn.ReLU())
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(24, num_classes)
+
+    def forward(self, x):
+        x = self.per_axis(self.dilated(x))               # 64x64 -> 64x64 -> 32x32
+        x = torch.relu(x + self.rectangular(x))          # residual Add
+        x = self.wide(self.stride3(x))                   # 12x12
+        return self.fc(torch.flatten(self.gap(x), 1))
+
+
 # --------------------------------------------------------------------------------------------
 
 def first_conv_name(model: nn.Module) -> str:
@@ -183,6 +206,8 @@ def build(name: str, channels: int) -> nn.Module:
         return SmallCNN(in_ch=channels)
     if name == "grouped_cnn":
         return GroupedCNN(in_ch=channels)
+    if name == "border_cnn":
+        return BorderCNN(in_ch=channels)
     ctor = getattr(torchvision.models, name)
     m = ctor(weights=None, num_classes=NUM_CLASSES)
     return to_one_channel(m) if channels == 1 else m
@@ -225,7 +250,7 @@ def randomise(model: nn.Module, seed: int, channels: int, size: int) -> nn.Modul
             bn.running_mean.add_(0.1 * std * torch.randn(bn.running_mean.shape, generator=g))
             bn.running_var.mul_(0.7 + 0.7 * torch.rand(bn.running_var.shape, generator=g))
     model.eval()
-    if isinstance(model, (SmallCNN, GroupedCNN)):
+    if isinstance(model, (SmallCNN, GroupedCNN, BorderCNN)):
         # scale the last Gemm so the pre-softmax logits have std ~2 across classes (otherwise the
         # softmax output is nearly uniform and the 1e-4 output tolerance would test little)
         seen = []
@@ -274,7 +299,8 @@ def ort_run(path: str, x: np.ndarray) -> np.ndarray:
 
 # The large torchvision networks (45 and 28 MB each) are kept in their 1-channel variant only,
 # so the repository stays small; 3-channel inputs are covered by small_cnn and mobilenet_v2.
-CHANNELS = {"small_cnn": (1, 3), "grouped_cnn": (1,), "mobilenet_v2": (1, 3), "resnet18": (1,), "densenet121": (1,)}
+CHANNELS = {"small_cnn": (1, 3), "grouped_cnn": (1,), "mobilenet_v2": (1, 3), "resnet18": (1,), "densenet121": (1,),
+            "border_cnn": (1,)}
 
 
 def make_models() -> list:
@@ -323,6 +349,33 @@ def make_models() -> list:
                 row["checks"].append({"batch": b, "ort_vs_torch_max_abs": diff, "argmax": y.argmax(1).tolist()})
             summary.append(row)
     return summary
+
+
+def make_fixed_batch() -> dict:
+    """`fixed_batch-c1`: a BorderCNN exported for batches of exactly 8 (no dynamic axis, as
+    torch.onnx.export writes a model by default). A runtime must run its batch as declared,
+    not split it into smaller chunks."""
+    tag, ch, size, b = "fixed_batch-c1", 1, SIZES[1], 8
+    seed = MODEL_SEED["border_cnn"] * 10 + 5
+    torch.manual_seed(seed)
+    model = randomise(build("border_cnn", ch), seed, ch, size)
+    path = os.path.join(OUT, f"{tag}.onnx")
+    torch.onnx.export(model, (torch.zeros(b, ch, size, size),), path, dynamo=False, opset_version=OPSET,
+                      do_constant_folding=True, training=torch.onnx.TrainingMode.PRESERVE,
+                      input_names=["input"], output_names=["output"])
+    x = np.random.default_rng(seed * 100 + b).uniform(-1.0, 1.0, size=(b, ch, size, size)).astype(np.float32)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(x)).numpy()
+    y = ort_run(path, x).astype(np.float32)
+    diff = float(np.abs(y - ref).max())
+    print(f"{tag}: batch fixed at {b}, ORT vs torch max abs diff {diff:.2e}")
+    if diff > TOL or not (y.argmax(1) == ref.argmax(1)).all():
+        raise SystemExit(f"{tag}: ORT vs PyTorch differ ({diff:.2e})")
+    np.save(os.path.join(OUT, f"{tag}.b{b}.input.npy"), np.ascontiguousarray(x, dtype="<f4"))
+    np.save(os.path.join(OUT, f"{tag}.b{b}.output.npy"), np.ascontiguousarray(y, dtype="<f4"))
+    return {"model": tag, "input": [ch, size, size], "ops": dict(sorted(ops_of(path).items())),
+            "params": sum(p.numel() for p in model.parameters()), "bytes": os.path.getsize(path),
+            "checks": [{"batch": b, "ort_vs_torch_max_abs": diff, "argmax": y.argmax(1).tolist()}]}
 
 
 # --------------------------------------------------------------------------------------------
@@ -450,6 +503,11 @@ Re-running it rewrites every file in this folder.
 * `grouped_cnn`: grouped convolutions that are not depthwise (see `GroupedCNN`): a ResNeXt-style
   bottleneck with a 3x3 conv of 8 groups of 4 channels and a residual Add, a stride-2 conv of 4
   groups, and a conv of 3 groups with 16 -> 7 channels each.
+* `border_cnn`: convolutions whose border taps read the zero padding in every way the engine
+  skips them (see `BorderCNN`): a dilated 5x5, per-axis padding and dilation with stride 2, a
+  5x3 kernel with a residual Add, stride 3, and a 7x7 kernel on a 12x12 map.
+* `fixed_batch`: a `border_cnn` exported without a dynamic axis, for batches of exactly 8 (the
+  exporter's default): a runtime must run the batch as declared rather than in chunks.
 * `resnet18`, `densenet121`, `mobilenet_v2`: torchvision architectures (`weights=None`,
   `num_classes=10`). The `-c1` variants replace the first conv by a 1-input-channel conv with the
   same kernel, stride, padding and bias setting.
@@ -515,7 +573,7 @@ def main() -> None:
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
     os.makedirs(OUT)
-    summary = make_models()
+    summary = make_models() + [make_fixed_batch()]
     print("bad models:")
     make_bad()
     table = "\n".join(f"| `{r['model']}.onnx` | {r['model'].rsplit('-', 1)[0]} | "

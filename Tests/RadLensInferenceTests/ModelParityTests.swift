@@ -4,8 +4,10 @@ import RadLensTestSupport
 import Testing
 
 /// Outputs equal ONNX Runtime's on real network architectures (ResNet-18, DenseNet-121,
-/// MobileNetV2, a custom CNN covering the other operators and a ResNeXt-style one with grouped
-/// convolutions of 3 to 8 groups), 1- and 3-channel inputs,
+/// MobileNetV2, a custom CNN covering the other operators, a ResNeXt-style one with grouped
+/// convolutions of 3 to 8 groups, and one whose convolutions read the zero padding at their
+/// borders in the ways the engine skips: dilated, per-axis, rectangular, strided; that one
+/// also exported for a fixed batch of 8), 1- and 3-channel inputs,
 /// batch 1 and 8. Reference outputs were computed by ONNX Runtime (Training/make_engine_fixtures.py).
 @Suite struct ModelParityTests {
     static let folder = TestPaths.fixture("models")
@@ -17,13 +19,14 @@ import Testing
     static let tolerance: Float = 1e-4
 
     @Test func fixturesArePresent() {
-        #expect(Self.cases.count >= 14, "engine fixtures missing: run `.venv-train/bin/python Training/make_engine_fixtures.py`")
+        #expect(Self.cases.count >= 17, "engine fixtures missing: run `.venv-train/bin/python Training/make_engine_fixtures.py`")
     }
 
     @Test(arguments: cases, KernelLevel.allCases.filter(\.isSupported))
     func matchesONNXRuntime(_ name: String, level: KernelLevel) throws {
         // Heavy networks run on the fastest level only; every level runs the small ones.
-        if level != .best && !(name.hasPrefix("small_cnn") || name.hasPrefix("grouped_cnn") || name.hasPrefix("mobilenet")) { return }
+        let small = ["small_cnn", "grouped_cnn", "mobilenet", "border_cnn", "fixed_batch"].contains { name.hasPrefix($0) }
+        if level != .best && !small { return }
         try expectMatch(name, options: SessionOptions(threads: 2, kernelLevel: level))
     }
 
