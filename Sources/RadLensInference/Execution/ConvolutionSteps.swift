@@ -244,10 +244,14 @@ extension ExecutionPlan {
         let interior = padding == nil ? inputStorage.map { ($0.padTop * paddedWidth + $0.padLeft) * pixelFloats } ?? 0 : 0
         let source = copied + interior
         // Tap offsets: direct taps run over (input plane, ky, kx); depthwise taps stay in one block.
+        // On a plain image (one float per pixel) without column dilation, a kernel row is one
+        // tap of kernel-width consecutive floats read as that many channels, in the packed
+        // weights' order: the tile's channel loop then turns 3 or 7 times per tap, not once.
+        let rowTaps = !blockedInput && !depthwise && conv.dilations.x == 1
         var offsets: [Int] = []
         for plane in 0..<(depthwise ? 1 : planes) {
             for ky in 0..<conv.kernel.height {
-                for kx in 0..<conv.kernel.width {
+                for kx in 0..<(rowTaps ? 1 : conv.kernel.width) {
                     offsets.append(plane * paddedPlane + (ky * conv.dilations.y * paddedWidth + kx * conv.dilations.x) * pixelFloats)
                 }
             }
@@ -257,7 +261,7 @@ extension ExecutionPlan {
         var template = DirectConvOperands(
             input: source, inputRowStride: paddedWidth * pixelFloats, inputPixelStride: conv.strides.x * pixelFloats,
             inputBlockStride: paddedPlane, strideY: conv.strides.y, tapOffsets: tapOffsets, tapCount: offsets.count,
-            channelsPerTap: depthwise ? 1 : pixelFloats, weights: prepared.weights[0], outputHeight: y[2], outputWidth: y[3],
+            channelsPerTap: depthwise ? 1 : rowTaps ? conv.kernel.width : pixelFloats, weights: prepared.weights[0], outputHeight: y[2], outputWidth: y[3],
             output: output.origin, outputRowStride: output.rowStride, outputBlockStride: output.blockStride, bias: prepared.bias,
             residual: residual.map { UnsafePointer($0.origin) }, activation: conv.activation)
         if let residual {
@@ -266,14 +270,19 @@ extension ExecutionPlan {
         }
         if !depthwise {
             template.kernelHeight = conv.kernel.height
-            template.kernelWidth = conv.kernel.width
             template.padTop = padding?.padTop ?? 0
-            template.padLeft = padding?.padLeft ?? 0
             template.inputHeight = height
-            template.inputWidth = width
-            template.strideX = conv.strides.x
             template.dilationY = conv.dilations.y
-            template.dilationX = conv.dilations.x
+            // Row taps hold their kernel columns as channels, which are never skipped.
+            if !rowTaps {
+                template.kernelWidth = conv.kernel.width
+                template.padLeft = padding?.padLeft ?? 0
+                template.inputWidth = width
+                template.strideX = conv.strides.x
+                template.dilationX = conv.dilations.x
+            } else {
+                template.kernelWidth = 1
+            }
         }
         if blockedInput && !depthwise && x[1] % lanes != 0 {
             // The last channel block's taps reduce over its real channels only.
