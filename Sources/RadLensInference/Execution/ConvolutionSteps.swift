@@ -261,7 +261,8 @@ extension ExecutionPlan {
         var template = DirectConvOperands(
             input: source, inputRowStride: paddedWidth * pixelFloats, inputPixelStride: conv.strides.x * pixelFloats,
             inputBlockStride: paddedPlane, strideY: conv.strides.y, tapOffsets: tapOffsets, tapCount: offsets.count,
-            channelsPerTap: depthwise ? 1 : rowTaps ? conv.kernel.width : pixelFloats, weights: prepared.weights[0], outputHeight: y[2], outputWidth: y[3],
+            channelsPerTap: depthwise ? 1 : rowTaps ? conv.kernel.width : pixelFloats, weights: prepared.weights[0],
+            outputHeight: y[2], outputWidth: y[3],
             output: output.origin, outputRowStride: output.rowStride, outputBlockStride: output.blockStride, bias: prepared.bias,
             residual: residual.map { UnsafePointer($0.origin) }, activation: conv.activation)
         if let residual {
