@@ -269,20 +269,19 @@ extension ExecutionPlan {
             template.residualRowStride = residual.rowStride
             template.residualBlockStride = residual.blockStride
         }
-        if !depthwise {
+        if let padding, !depthwise {
+            // Only a padded convolution has taps over the padding for its tiles to skip.
             template.kernelHeight = conv.kernel.height
-            template.padTop = padding?.padTop ?? 0
+            template.padTop = padding.padTop
             template.inputHeight = height
             template.dilationY = conv.dilations.y
             // Row taps hold their kernel columns as channels, which are never skipped.
+            template.kernelWidth = rowTaps ? 1 : conv.kernel.width
             if !rowTaps {
-                template.kernelWidth = conv.kernel.width
-                template.padLeft = padding?.padLeft ?? 0
+                template.padLeft = padding.padLeft
                 template.inputWidth = width
                 template.strideX = conv.strides.x
                 template.dilationX = conv.dilations.x
-            } else {
-                template.kernelWidth = 1
             }
         }
         if blockedInput && !depthwise && x[1] % lanes != 0 {
@@ -297,7 +296,6 @@ extension ExecutionPlan {
         if pointwise {
             template.outputHeight = 1
             template.outputWidth = y[2] * y[3]
-            template.inputWidth = y[2] * y[3]
             template.outputRowStride = y[2] * y[3] * lanes
             template.residualRowStride = y[2] * y[3] * lanes
         }
