@@ -24,8 +24,8 @@ import Testing
         #expect(result.stderr.contains(bad))
     }
 
-    @Test func jsonFollowsTheSchemaAndFHIRValidates() throws {
-        guard let python = TestPaths.python else { return }
+    @Test(.needsPython) func jsonFollowsTheSchemaAndFHIRValidates() throws {
+        let python = try #require(TestPaths.python)
         let output = try TestPaths.temporaryDirectory("analyze")
         let inputs = [Self.chest, TestPaths.repository.appendingPathComponent("SampleImages/photo-face.jpeg").path,
                       TestPaths.fixture("malformed/empty.png").path]
@@ -59,9 +59,8 @@ import Testing
         for name in ["photo-face.jpeg", "extremity-ap-cr.jpeg"] {
             let path = TestPaths.repository.appendingPathComponent("SampleImages/\(name)").path
             let result = try radlens(["analyze", path, "--model", shippedModel, "--format", "json"])
-            let json = try JSONSerialization.jsonObject(with: result.stdout) as! [String: Any]
-            let flags = (json["quality"] as? [String: Any])?["flags"] as? [String]
-            #expect(flags?.contains("out-of-distribution") == true, "\(name) should be flagged")
+            let flags = try JSON(result.stdout)["quality"]["flags"].strings()
+            #expect(flags.contains("out-of-distribution"), "\(name) should be flagged")
         }
     }
 
@@ -70,17 +69,17 @@ import Testing
     @Test func fastPrecisionAgreesWithFP32() throws {
         for name in ["chest-pa-cr.jpeg", "chest-pa-cr.png", "extremity-ap-cr.jpeg", "photo-face.jpeg"] {
             let path = TestPaths.repository.appendingPathComponent("SampleImages/\(name)").path
-            var findings: [String: [String: Any]] = [:]
+            var findings: [String: JSON] = [:]
             for precision in ["fp32", "fast"] {
                 let result = try radlens(["analyze", path, "--model", shippedModel, "--format", "json", "--precision", precision])
                 #expect(result.status == 0, "\(result.stderr)")
-                let json = try JSONSerialization.jsonObject(with: result.stdout) as! [String: Any]
-                #expect((json["provenance"] as? [String: Any])?["precision"] as? String == precision)
-                findings[precision] = (json["findings"] as! [[String: Any]])[0]
+                let json = try JSON(result.stdout)
+                #expect(try json["provenance"]["precision"].string() == precision)
+                findings[precision] = json["findings"][0]
             }
-            let exact = findings["fp32"]!, fast = findings["fast"]!
-            #expect(abs((exact["probability"] as! Double) - (fast["probability"] as! Double)) < 1e-5, "\(name)")
-            #expect(exact["decision"] as? String == fast["decision"] as? String, "\(name)")
+            let exact = try #require(findings["fp32"]), fast = try #require(findings["fast"])
+            #expect(abs(try exact["probability"].double() - fast["probability"].double()) < 1e-5, "\(name)")
+            #expect(try exact["decision"].string() == fast["decision"].string(), "\(name)")
         }
     }
 

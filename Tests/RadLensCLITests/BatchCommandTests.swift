@@ -20,21 +20,21 @@ import Testing
         #expect(summary.hasPrefix("path,status,label,probability,decision,error\n"))
         #expect(summary.contains("site0/broken.png,error"))
         #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("site1/series1/1-rgb8.png.json").path))
-        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent("run.json"))) as! [String: Any]
-        #expect((record["counts"] as? [String: Int])?["inputs"] == 20)
+        let record = try JSON(contentsOf: output.appendingPathComponent("run.json"))
+        #expect(try record["counts"]["inputs"].int() == 20)
 
         // A rerun skips everything already done with the same input and model.
         let again = try radlens(["batch", input.path, "--output", output.path, "--model", shippedModel] + Self.include)
-        let second = try JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent("run.json"))) as! [String: Any]
+        let second = try JSON(contentsOf: output.appendingPathComponent("run.json"))
         #expect(again.status == 1)
-        #expect((second["counts"] as? [String: Int])?["skipped"] == 20)
+        #expect(try second["counts"]["skipped"].int() == 20)
 
         // A changed input is redone.
         try FileManager.default.removeItem(at: input.appendingPathComponent("site0/series0/0-rgb8.png"))
         try FileManager.default.copyItem(at: TestPaths.fixture("valid/rgba8.png"), to: input.appendingPathComponent("site0/series0/0-rgb8.png"))
         _ = try radlens(["batch", input.path, "--output", output.path, "--model", shippedModel] + Self.include)
-        let third = try JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent("run.json"))) as! [String: Any]
-        #expect((third["counts"] as? [String: Int])?["analysed"] == 1)
+        let third = try JSON(contentsOf: output.appendingPathComponent("run.json"))
+        #expect(try third["counts"]["analysed"].int() == 1)
     }
 
     @Test func killedRunsResumeToTheSameResults() throws {

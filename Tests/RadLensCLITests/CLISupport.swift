@@ -13,7 +13,7 @@ let shippedModel = TestPaths.repository.appendingPathComponent("Models/cxr-pneum
 func normalizedResults(_ directory: URL) throws -> [String] {
     let text = try String(contentsOf: directory.appendingPathComponent("results.jsonl"), encoding: .utf8)
     return try text.split(separator: "\n").map { line in
-        var object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+        var object = try JSON(Data(line.utf8)).object()
         object["timingsMs"] = nil
         var provenance = object["provenance"] as? [String: Any]
         provenance?["generatedAt"] = nil

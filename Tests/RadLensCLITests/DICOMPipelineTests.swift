@@ -8,19 +8,17 @@ import Testing
     static let planted = TestPaths.fixture("dicom/phi/planted.dcm").path
 
     @Test func dicomWrappedChestGivesTheSameFindingsAsItsJPEG() throws {
-        func finding(_ name: String) throws -> [String: Any] {
+        func finding(_ name: String) throws -> (decision: String, flags: [String], probability: Double) {
             let path = TestPaths.repository.appendingPathComponent("SampleImages/\(name)").path
-            let result = try radlens(["analyze", path, "--model", shippedModel, "--format", "json"])
-            let json = try JSONSerialization.jsonObject(with: result.stdout) as! [String: Any]
-            var summary = (json["findings"] as! [[String: Any]])[0]
-            summary["flags"] = (json["quality"] as! [String: Any])["flags"]
-            return summary
+            let json = try JSON(try radlens(["analyze", path, "--model", shippedModel, "--format", "json"]).stdout)
+            let finding = json["findings"][0]
+            return (try finding["decision"].string(), try json["quality"]["flags"].strings(), try finding["probability"].double())
         }
         let jpeg = try finding("chest-pa-cr.jpeg"), dicom = try finding("chest-pa-cr.dcm")
-        #expect(jpeg["decision"] as? String == dicom["decision"] as? String)
-        #expect(jpeg["flags"] as? [String] == dicom["flags"] as? [String])
+        #expect(jpeg.decision == dicom.decision)
+        #expect(jpeg.flags == dicom.flags)
         // The JPEG path decodes at a reduced DCT scale, the DICOM path at full size: close, not equal.
-        #expect(abs((jpeg["probability"] as! Double) - (dicom["probability"] as! Double)) < 0.02)
+        #expect(abs(jpeg.probability - dicom.probability) < 0.02)
     }
 
     @Test func plantedIdentifiersAppearInNoOutput() throws {

@@ -56,14 +56,13 @@ import Testing
 
     /// 8-bit windowed output equals DCMTK's dcm2pnm exactly (+Wi 1: the first window in the file;
     /// +Wl 1: the first VOI LUT; +Wm: min-max window, our default without either), MONOCHROME1 included.
-    @Test(arguments: [("MR_small.dcm", "+Wi"), ("RG1_UNCR.dcm", "+Wi"), ("vlut_04.dcm", "+Wl"), ("CT_small.dcm", "+Wm")])
+    @Test(.needsTool("dcm2pnm"), arguments: [("MR_small.dcm", "+Wi"), ("RG1_UNCR.dcm", "+Wi"), ("vlut_04.dcm", "+Wl"), ("CT_small.dcm", "+Wm")])
     func windowAgreesWithDcm2pnm(_ name: String, _ option: String) throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("radlens-dcm2pnm-\(name).pgm")
         defer { try? FileManager.default.removeItem(at: out) }
         let arguments = (option == "+Wm" ? [option] : [option, "1"]) + [DICOMFixtures.file(name), out.path]
-        guard let result = try? ProcessRunner.run("dcm2pnm", arguments), result.status == 0 else {
-            print("note: dcm2pnm is absent or failed; skipped"); return
-        }
+        let result = try ProcessRunner.run("dcm2pnm", arguments)
+        try #require(result.status == 0, "dcm2pnm failed: \(result.stderr)")
         let reference = try NetpbmImage(Data(contentsOf: out))
         let ours = try DICOMFixtures.open(name).image(rendering: .defaultWindow)
         #expect(reference.width == ours.width && reference.height == ours.height)
@@ -110,14 +109,13 @@ import Testing
 
     /// A JPEG wrapped in DICOM by DCMTK's img2dcm decodes to the JPEG's own pixels (times 257 in
     /// 16 bits, so the same after the pipeline's unit scaling): the same findings either way.
-    @Test func img2dcmWrappedJPEGEqualsTheJPEG() throws {
+    @Test(.needsTool("img2dcm")) func img2dcmWrappedJPEGEqualsTheJPEG() throws {
         for jpeg in [TestPaths.fixture("valid/gray-baseline.jpeg").path,
                      TestPaths.repository.appendingPathComponent("SampleImages/chest-pa-cr.jpeg").path] {
             let out = FileManager.default.temporaryDirectory.appendingPathComponent("radlens-img2dcm-\(UUID().uuidString).dcm")
             defer { try? FileManager.default.removeItem(at: out) }
-            guard let result = try? ProcessRunner.run("img2dcm", [jpeg, out.path]), result.status == 0 else {
-                print("note: img2dcm is absent or failed; skipped"); return
-            }
+            let result = try ProcessRunner.run("img2dcm", [jpeg, out.path])
+            try #require(result.status == 0, "img2dcm failed: \(result.stderr)")
             let decoder = ImageDecoder()
             let reference = try decoder.decode(contentsOf: jpeg)
             let wrapped = try decoder.decode(contentsOf: out.path)

@@ -34,17 +34,17 @@ struct PixelReference {
 
     init(_ stem: String) throws {
         let base = DICOMFixtures.folder.appendingPathComponent("references/\(stem)")
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: base.appendingPathExtension("json"))) as! [String: Any]
-        shape = json["shape"] as! [Int]
-        stride = json["stride"] as! Int
-        frame = json["frame"] as! Int
-        photometric = json["photometric"] as? String
-        sum = (json["sum"] as! NSNumber).uint64Value
-        weighted = (json["weighted"] as! NSNumber).uint64Value
-        weighted2 = (json["weighted2"] as! NSNumber).uint64Value
-        min = (json["min"] as! NSNumber).doubleValue
-        max = (json["max"] as! NSNumber).doubleValue
-        mean = (json["mean"] as! NSNumber).doubleValue
+        let json = try JSON(contentsOf: base.appendingPathExtension("json"))
+        shape = try json["shape"].ints()
+        stride = try json["stride"].int()
+        frame = try json["frame"].int()
+        photometric = json["photometric"].value as? String
+        sum = try json["sum"].uint64()
+        weighted = try json["weighted"].uint64()
+        weighted2 = try json["weighted2"].uint64()
+        min = try json["min"].double()
+        max = try json["max"].double()
+        mean = try json["mean"].double()
         let raw = try Data(contentsOf: URL(fileURLWithPath: base.path + ".i32"))
         samples = raw.withUnsafeBytes { Array($0.bindMemory(to: Int32.self)) }.map { Int32(littleEndian: $0) }
     }

@@ -13,8 +13,8 @@ import Testing
     static let tolerance: Float = 1e-3
 
     /// Runs the Python reference on `files`, returning one [1, H, W] tensor per file.
-    static func pythonReference(_ files: [String]) throws -> [Tensor]? {
-        guard let python = TestPaths.python else { return nil }
+    static func pythonReference(_ files: [String]) throws -> [Tensor] {
+        let python = try #require(TestPaths.python)
         let output = try TestPaths.temporaryDirectory("preprocess")
         let script = """
             import sys, numpy as np
@@ -29,7 +29,7 @@ import Testing
     }
 
     static func compare(_ files: [String]) throws -> [(String, Float)] {
-        guard let references = try pythonReference(files) else { return [] }
+        let references = try pythonReference(files)
         let preprocessor = try Preprocessor(spec)
         let decoder = ImageDecoder()
         return try zip(files, references).map { file, reference in
@@ -39,7 +39,7 @@ import Testing
         }
     }
 
-    @Test func sampleImagesMatchThePythonReference() throws {
+    @Test(.needsPython) func sampleImagesMatchThePythonReference() throws {
         let files = ["SampleImages/chest-pa-cr.jpeg", "SampleImages/chest-pa-cr.png", "SampleImages/photo-face.jpeg",
                      "Tests/Fixtures/valid/rgb8.png", "Tests/Fixtures/valid/palette8.png", "Tests/Fixtures/valid/gray16.png",
                      "Tests/Fixtures/valid/rgb-420-baseline.jpeg"]
@@ -49,8 +49,8 @@ import Testing
         }
     }
 
-    @Test func kermanyRadiographsMatchThePythonReference() throws {
-        guard let data = TestPaths.kermany else { return }
+    @Test(.needsKermany, .needsPython) func kermanyRadiographsMatchThePythonReference() throws {
+        let data = try #require(TestPaths.kermany)
         let all = TestPaths.filesRecursively(in: data.appendingPathComponent("fullres-sample"), extensions: ["jpeg"])
             + TestPaths.filesRecursively(in: data.appendingPathComponent("224/test"), extensions: ["jpeg"])
         let files = stride(from: 0, to: all.count, by: max(1, all.count / 24)).map { all[$0].path }

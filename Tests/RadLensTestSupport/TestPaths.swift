@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Where tests find the repository's fixtures, the shared data set and the built tools.
 public enum TestPaths {
@@ -66,5 +67,24 @@ extension TestPaths {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("radlens-\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
+    }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// Runs the test only where `../shared/data/kermany-cxr` is present; reported as skipped otherwise.
+    public static var needsKermany: Self {
+        .enabled(if: TestPaths.kermany != nil, "../shared/data/kermany-cxr is absent (never copied into the repository)")
+    }
+
+    /// Runs the test only where the test venv exists; reported as skipped otherwise (`make test` creates it).
+    public static var needsPython: Self {
+        .enabled(if: TestPaths.python != nil, "the test venv (.venv-test) is absent: `make test` creates it")
+    }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// Runs the test only where `tool` is on PATH; reported as skipped otherwise (`make test` installs them all).
+    public static func needsTool(_ tool: String) -> Self {
+        .enabled(if: ProcessRunner.available(tool), "\(tool) is not installed; `make test` installs it")
     }
 }
