@@ -22,7 +22,8 @@ public enum JPEGScale: Int, Sendable, CaseIterable, Codable {
 
 /// Decodes baseline and progressive JPEG through libjpeg-turbo's TurboJPEG API, which reports
 /// errors as return codes (its own setjmp stays inside the library), so no C error ever
-/// unwinds through Swift. Gray JPEGs decode to 1 channel, colour to RGB.
+/// unwinds through Swift. Gray JPEGs decode to 1 channel, colour to RGB, and CMYK or YCCK
+/// (print and scanner software writes them) to 1 gray channel, as Pillow's `convert("L")` does.
 ///
 /// Decoding uses the accurate integer IDCT and fancy upsampling, the same settings as
 /// `djpeg`'s defaults, so pixels match it bit for bit. Warnings such as "premature end of
@@ -53,43 +54,81 @@ public final class JPEGDecoder {
     }
 
     /// Reads the header only.
-    public func header(of data: [UInt8], path: String? = nil) throws(DecodeError) -> (source: ImageSource, gray: Bool) {
+    public func header(of data: [UInt8], path: String? = nil) throws(DecodeError) -> (source: ImageSource, colour: JPEGColour) {
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
         let status = data.withUnsafeBufferPointer {
             tjDecompressHeader3(handle, $0.baseAddress, UInt($0.count), &width, &height, &subsampling, &colorspace)
         }
         guard status == 0 else { throw failure(.corrupt, path: path, "corrupt JPEG header") }
-        if colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue) {
-            throw DecodeError(.unsupported, path: path, reason: "CMYK JPEG is not supported")
+        let colour: JPEGColour = switch colorspace {
+        case Int32(TJCS_GRAY.rawValue): .gray
+        case Int32(TJCS_CMYK.rawValue), Int32(TJCS_YCCK.rawValue): .cmyk
+        default: .rgb
         }
         let source = ImageSource(path: path, format: .jpeg, storedWidth: Int(width), storedHeight: Int(height), storedBitDepth: 8)
-        return (source, colorspace == Int32(TJCS_GRAY.rawValue))
+        return (source, colour)
     }
 
     /// Decodes `data` at `scale` into `image`, reusing `image`'s pixel storage.
     public func decode(_ data: [UInt8], path: String? = nil, scale: JPEGScale = .full,
                        limits: DecodeLimits = DecodeLimits(), into image: inout Image) throws(DecodeError) {
-        let (source, gray) = try header(of: data, path: path)
+        let (source, colour) = try header(of: data, path: path)
         try limits.check(width: source.storedWidth, height: source.storedHeight, path: path)
         let width = scale.scaled(source.storedWidth), height = scale.scaled(source.storedHeight)
-        let channels = gray ? 1 : 3
-        var samples = image.pixels.takeUInt8(count: width * height * channels)
+        let (decodedChannels, pixelFormat, channels) = switch colour {
+        case .gray: (1, TJPF_GRAY, 1)
+        case .rgb: (3, TJPF_RGB, 3)
+        case .cmyk: (4, TJPF_CMYK, 1)
+        }
+        var samples = image.pixels.takeUInt8(count: width * height * decodedChannels)
         let flags = TJFLAG_ACCURATEDCT | TJFLAG_LIMITSCANS
         let status = data.withUnsafeBufferPointer { input in
             samples.withUnsafeMutableBufferPointer { output in
                 tjDecompress2(handle, input.baseAddress, UInt(input.count), output.baseAddress,
-                              Int32(width), 0, Int32(height), gray ? TJPF_GRAY.rawValue : TJPF_RGB.rawValue, flags)
+                              Int32(width), 0, Int32(height), pixelFormat.rawValue, flags)
             }
         }
         guard status == 0 else {
             image = Image()
             throw failure(.corrupt, path: path, "corrupt JPEG")
         }
+        if colour == .cmyk { Self.convertCMYKToGray(&samples, pixels: width * height) }
         image.pixels = .uint8(samples)
         image.width = width
         image.height = height
         image.channels = channels
         image.significantBits = 8
         image.source = source
+    }
+}
+
+/// How a JPEG's samples are coloured, as decoding sees it.
+public enum JPEGColour: Sendable, Equatable {
+    case gray
+    case rgb
+    /// CMYK, stored as such or as YCCK, with Adobe's polarity (255 = no ink): the convention of
+    /// Photoshop, of libjpeg's own CMYK output, and the one Pillow assumes for every CMYK JPEG.
+    case cmyk
+}
+
+extension JPEGDecoder {
+    /// Converts Adobe-polarity CMYK pixels (4 samples each) in place to gray, exactly as Pillow
+    /// does: ink = 255 - sample, R = round((255 - C)(255 - K) / 255) and so on, then ITU-R 601
+    /// luma in 16-bit fixed point.
+    static func convertCMYKToGray(_ samples: inout [UInt8], pixels: Int) {
+        @inline(__always) func mulDiv255(_ a: Int, _ b: Int) -> Int {
+            let t = a * b + 128
+            return ((t >> 8) + t) >> 8
+        }
+        samples.withUnsafeMutableBufferPointer { buffer in
+            for i in 0..<pixels {
+                // With Adobe polarity, 255 - ink is the stored sample itself.
+                let paper = Int(buffer[4 * i + 3])
+                let r = mulDiv255(Int(buffer[4 * i]), paper), g = mulDiv255(Int(buffer[4 * i + 1]), paper)
+                let b = mulDiv255(Int(buffer[4 * i + 2]), paper)
+                buffer[i] = UInt8((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16)
+            }
+        }
+        samples.removeLast(samples.count - pixels)
     }
 }

@@ -26,9 +26,9 @@ import Testing
         #expect(try Self.matches(file, scale: scale, decoder: ImageDecoder()))
     }
 
-    @Test func realRadiographsMatchDjpeg() throws {
+    @Test(.needsKermany) func realRadiographsMatchDjpeg() throws {
         try #require(ProcessRunner.available("djpeg"))
-        guard let data = TestPaths.kermany else { return }
+        let data = try #require(TestPaths.kermany)
         let files = TestPaths.filesRecursively(in: data.appendingPathComponent("fullres-sample"), extensions: ["jpeg", "jpg"])
         #expect(files.count >= 200, "expected the 211 full-resolution radiographs")
         let decoder = ImageDecoder()
@@ -57,5 +57,26 @@ import Testing
         let gray = try ImageDecoder().decode(contentsOf: TestPaths.fixture("valid/gray-progressive.jpeg").path)
         let colour = try ImageDecoder().decode(contentsOf: TestPaths.fixture("valid/rgb-422-progressive.jpeg").path)
         #expect(gray.channels == 1 && colour.channels == 3)
+    }
+
+    static let cmykFixtures = TestPaths.files(in: TestPaths.fixture("cmyk"), extensions: ["jpeg"])
+
+    /// CMYK and YCCK JPEGs decode to one gray channel equal to Pillow's `convert("L")`, sample for sample.
+    @Test(.needsPython, arguments: cmykFixtures)
+    func cmykDecodesToGrayAsPillowDoes(_ file: URL) throws {
+        let python = try #require(TestPaths.python)
+        let script = """
+            import sys
+            from PIL import Image
+            im = Image.open(sys.argv[1])
+            assert im.mode == "CMYK", im.mode
+            gray = im.convert("L")
+            sys.stdout.buffer.write(b"P5\\n%d %d\\n255\\n" % gray.size + gray.tobytes())
+            """
+        let reference = try NetpbmImage(try ProcessRunner.run(python, ["-c", script, file.path]).stdout)
+        let image = try ImageDecoder().decode(contentsOf: file.path)
+        #expect(image.channels == 1 && image.width == reference.width && image.height == reference.height)
+        guard case .uint8(let samples) = image.pixels else { Issue.record("expected 8-bit samples"); return }
+        #expect(reference.equals(samples), "\(file.lastPathComponent) differs from Pillow")
     }
 }
