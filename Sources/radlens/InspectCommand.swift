@@ -56,7 +56,7 @@ struct InspectCommand: ParsableCommand {
                 }
             } catch {
                 reports.append(InspectReport(path: path, error: error))
-                if format == .text { printError("radlens: \(error)") }
+                printError("radlens: \(error)")
             }
         }
         switch format {

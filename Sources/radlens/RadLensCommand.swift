@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `radlens` command-line tool: parsing and printing only; the work lives in the libraries.
 @main
@@ -15,8 +16,35 @@ struct RadLensCommand: ParsableCommand {
               radlens inspect study.dcm                  what a file holds
               radlens model info model.onnx              can RadLens run this model?
               radlens doctor                             CPU kernel level in use
+
+            Errors go to standard error as "radlens: <what> (<why>)". Exit status: 0 success, \
+            1 some inputs failed (the others were done), 2 the command could not run (e.g. no model \
+            bundle), 64 the command line is wrong (then the usage follows).
             """,
         version: RadLensVersion.description,
         subcommands: [AnalyzeCommand.self, BatchCommand.self, MergeCommand.self, RegressCommand.self, InspectCommand.self, ConvertCommand.self, EvaluateCommand.self, ModelCommand.self, DoctorCommand.self]
     )
+
+    /// Parses, then runs. A wrong command line is answered with its usage; an error while
+    /// running is one line on standard error, without usage text, since the command line was fine.
+    static func main() {
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            try command.run()
+        } catch let error as ValidationError {
+            printError("radlens: \(error.message)")
+            self.exit(withError: ExitCode(2))
+        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            // Exit codes, help and version requests: ArgumentParser's own.
+            self.exit(withError: error)
+        } catch {
+            printError("radlens: \(error)")
+            self.exit(withError: ExitCode(2))
+        }
+    }
 }

@@ -1,0 +1,38 @@
+import Foundation
+import RadLensTestSupport
+import Testing
+
+/// Errors follow Unix conventions: always a message on standard error, usage text only when the
+/// command line itself is wrong, and the documented exit statuses.
+@Suite struct ErrorConventionsTests {
+    @Test func runtimeErrorsAreOneLineWithoutUsage() throws {
+        let chest = TestPaths.repository.appendingPathComponent("SampleImages/chest-pa-cr.jpeg").path
+        let result = try radlens(["analyze", chest, "--model", "/nonexistent-bundle"])
+        #expect(result.status == 2)
+        #expect(result.stderr.hasPrefix("radlens: /nonexistent-bundle"), "\(result.stderr)")
+        #expect(!result.stderr.contains("Usage:") && !result.stderr.contains("--help"), "no usage after a runtime error: \(result.stderr)")
+    }
+
+    @Test func commandLineErrorsShowTheUsage() throws {
+        let result = try radlens(["analyze", "--format"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("Usage: radlens analyze"))
+    }
+
+    @Test func jsonModeStillWritesErrorsToStandardError() throws {
+        let corrupt = TestPaths.fixture("malformed/jpeg-truncated-at-300.jpeg").path
+        let result = try radlens(["inspect", corrupt, "--format", "json"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains(corrupt), "the error names the file on stderr: \(result.stderr)")
+        #expect(try JSON(result.stdout)["error"]["message"].string().contains(corrupt), "and in the JSON")
+    }
+
+    @Test func cmykJPEGIsAnalysedAsGray() throws {
+        let cmyk = TestPaths.fixture("cmyk/ycck-420.jpeg").path
+        let result = try radlens(["analyze", cmyk, "--model", shippedModel, "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try JSON(result.stdout)
+        #expect(try json["status"].string() == "ok")
+        #expect(try json["findings"].array().count == 1)
+    }
+}
