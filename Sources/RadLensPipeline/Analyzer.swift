@@ -25,8 +25,11 @@ public final class Analyzer {
     }
 
     /// Analyses the file at `path` and renders the report text in `language`. Reports record
-    /// `displayPath` (default: `path` as the user gave it).
-    public func analyze(path: String, displayPath: String? = nil, language: ReportLanguage = .en, heatmap: Bool = true) -> AnalysisOutcome {
+    /// `displayPath` (default: `path` as the user gave it). With `heatmap`, the outcome carries a
+    /// preview of the input and its class activation map, at most `previewSide` pixels a side;
+    /// with `thumbnailSide`, a small gray thumbnail too (the batch worklist's).
+    public func analyze(path: String, displayPath: String? = nil, language: ReportLanguage = .en, heatmap: Bool = true,
+                        previewSide: Int = 512, thumbnailSide: Int? = nil) -> AnalysisOutcome {
         let clock = ContinuousClock()
         let start = clock.now
         var input = AnalysisReport.InputInfo(path: displayPath ?? path)
@@ -68,10 +71,11 @@ public final class Analyzer {
             let cam = classActivationMap(result)
             attention = cam?.attention()
             if heatmap {
-                let display = displayImage(image)
+                let display = displayImage(image, maxSide: previewSide)
                 imagePNG = try? PNGEncoder(compressionLevel: 3).encode(display)
                 heatmapPNG = cam.flatMap { try? PNGEncoder(compressionLevel: 3).encode($0.overlay(on: display)) }
             }
+            let thumbnailPNG = thumbnailSide.flatMap { try? PNGEncoder(compressionLevel: 6).encode(displayImage(image, maxSide: $0)) }
             let rule = manifest.decision
             report.findings = manifest.labels.map { label in
                 AnalysisReport.Finding(label: label.id, display: label.display, code: label.codes.first, codes: label.codes,
@@ -83,13 +87,13 @@ public final class Analyzer {
             report.report = try? templates.renderText(report, manifest: manifest, language: language)
             report.timingsMs.report = (clock.now - rendered).milliseconds
             report.timingsMs.total = (clock.now - start).milliseconds
-            return AnalysisOutcome(report: report, imagePNG: imagePNG, heatmapPNG: heatmapPNG)
+            return AnalysisOutcome(report: report, imagePNG: imagePNG, heatmapPNG: heatmapPNG, thumbnailPNG: thumbnailPNG)
         } catch {
             var report = AnalysisReport(status: .error, input: input, model: modelInfo, findings: [], quality: AnalysisReport.Quality(),
                                         timingsMs: AnalysisReport.Timings(total: (clock.now - start).milliseconds), provenance: provenance,
                                         error: AnalysisReport.ErrorInfo(kind: error.kind.rawValue, message: error.message))
             report.report = nil
-            return AnalysisOutcome(report: report, imagePNG: nil, heatmapPNG: nil)
+            return AnalysisOutcome(report: report, imagePNG: nil, heatmapPNG: nil, thumbnailPNG: nil)
         }
     }
 
@@ -139,6 +143,8 @@ public struct AnalysisOutcome: Sendable {
     public var imagePNG: [UInt8]?
     /// Class activation map overlay (PNG), when made.
     public var heatmapPNG: [UInt8]?
+    /// Small gray thumbnail (PNG), when asked for.
+    public var thumbnailPNG: [UInt8]?
 }
 
 /// RadLens's own version, recorded in every report.

@@ -53,17 +53,6 @@ public struct BinaryMetrics: Sendable, Codable, Equatable {
     }
 
     static func ece(labels: [Int], probabilities: [Double], bins: Int) -> Double {
-        var count = [Int](repeating: 0, count: bins)
-        var labelSum = [Double](repeating: 0, count: bins), probabilitySum = labelSum
-        for (label, p) in zip(labels, probabilities) {
-            let bin = min(Int((p * Double(bins)).rounded(.down)), bins - 1)
-            count[bin] += 1
-            labelSum[bin] += Double(label)
-            probabilitySum[bin] += p
-        }
-        let total = Double(labels.count)
-        return (0..<bins).filter { count[$0] > 0 }.reduce(0) { sum, bin in
-            sum + Double(count[bin]) / total * abs(labelSum[bin] / Double(count[bin]) - probabilitySum[bin] / Double(count[bin]))
-        }
+        CalibrationBins(labels: labels, probabilities: probabilities, bins: bins).expectedCalibrationError
     }
 }

@@ -13,8 +13,13 @@ struct EvaluateCommand: ParsableCommand {
             (for the shipped model: NORMAL and PNEUMONIA). Every image goes through the same decode, \
             preprocessing and engine as `radlens analyze`. Research use only.
 
+            --report FILE.html writes one self-contained page (no network needed to open it): the ROC \
+            curve with its bootstrap band, the reliability diagram, the confusion matrix, the figures \
+            with 95% bootstrap intervals, and the misclassified images with their heatmaps.
+
             Examples:
               radlens evaluate ../shared/data/kermany-cxr/224/test
+              radlens evaluate test/ --report evaluation.html
               radlens evaluate test/ --format json --predictions predictions.csv
             """)
 
@@ -29,12 +34,16 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Also write per-image predictions (path,label,probability) to this CSV file.")
     var predictions: String?
 
+    @Option(help: "Also write an HTML page with the ROC curve, reliability diagram, confusion matrix and misclassified images.",
+            completion: .file(extensions: ["html"]))
+    var report: String?
+
     @OptionGroup var engine: EngineOptions
 
     func run() throws {
-        let classifier = try Classifier(bundle: model.bundle(), options: engine.sessionOptions())
+        let analyzer = try Analyzer(bundle: model.bundle(), options: engine.sessionOptions())
         var lastReport = Date()
-        let evaluation = try Evaluation.run(directory: directory, classifier: classifier) { done, total in
+        let evaluation = try Evaluation.run(directory: directory, classifier: analyzer.classifier) { done, total in
             if Date().timeIntervalSince(lastReport) > 5 || done == total {
                 printError("evaluate: \(done)/\(total) images")
                 lastReport = Date()
@@ -43,6 +52,11 @@ struct EvaluateCommand: ParsableCommand {
         for failure in evaluation.failures { printError("radlens: \(failure)") }
         if let predictions {
             try AtomicFile.write(Data(evaluation.predictionsCSV.utf8), to: predictions)
+        }
+        if let report {
+            let page = EvaluationReport.page(evaluation, directory: directory, analyzer: analyzer)
+            try AtomicFile.write(Data(page.html().utf8), to: report)
+            printError("evaluate: wrote \(report)")
         }
         let m = evaluation.metrics
         switch format {

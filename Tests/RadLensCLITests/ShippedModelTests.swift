@@ -10,9 +10,10 @@ import Testing
     @Test(.needsKermany, .needsPython, arguments: ["fp32", "fast"])
     func evaluateReproducesTheModelCardFigures(precision: String) throws {
         let data = try #require(TestPaths.kermany), python = try #require(TestPaths.python)
-        let predictions = try TestPaths.temporaryDirectory("evaluate-\(precision)").appendingPathComponent("predictions.csv")
+        let folder = try TestPaths.temporaryDirectory("evaluate-\(precision)")
+        let predictions = folder.appendingPathComponent("predictions.csv"), page = folder.appendingPathComponent("evaluation.html")
         let result = try radlens(["evaluate", data.appendingPathComponent("224/test").path, "--model", shippedModel,
-                                  "--format", "json", "--predictions", predictions.path, "--precision", precision])
+                                  "--format", "json", "--predictions", predictions.path, "--precision", precision, "--report", page.path])
         #expect(result.status == 0, "\(result.stderr)")
         let swift = try JSON(result.stdout)
         let card = try JSON(contentsOf: URL(fileURLWithPath: shippedModel + "/manifest.json"))["metrics"]["test"]
@@ -25,6 +26,13 @@ import Testing
             #expect(abs(ours - (try card[key].double())) < 1e-5, "\(key): Swift \(ours) vs the model card")
         }
         #expect(try swift["confusion"].array().map { try $0.ints() } == card["confusion"].array().map { try $0.ints() })
+        // The evaluation page lists all 624 images and shows the misclassified ones with their heatmaps.
+        let html = try String(contentsOf: page, encoding: .utf8)
+        let confusion = try swift["confusion"].array().map { try $0.ints() }
+        let table = try #require(html.components(separatedBy: "id=\"predictions\"").last)
+        #expect(table.components(separatedBy: "<tr><td>").count + table.components(separatedBy: "<tr class=\"error\"><td>").count - 2 == 624)
+        #expect(html.contains("\(confusion[0][1] + confusion[1][0]) of 624 images"))
+        #expect(html.components(separatedBy: "<figure class=\"case\"><img").count - 1 == min(confusion[0][1] + confusion[1][0], 48))
     }
 
     /// The OOD gate flags few test images, and full-size files decide like their 224 copies.
