@@ -8,8 +8,9 @@ import RadLensReport
 /// Each input's result is written atomically as `<output>/<relative path>.json` (plus the other
 /// requested formats) the moment it is done, so a run killed at any point loses nothing: the
 /// next run skips inputs whose result records the same input and model sha256 and redoes the
-/// rest. `results.jsonl`, `summary.csv` and `run.json` are rebuilt from the per-input results
-/// at the end of every run. Workers pull inputs one at a time: memory does not grow with the
+/// rest. `results.jsonl`, `summary.csv`, the worklist `index.html` (with each input's
+/// `<relative path>.thumb.png`) and `run.json` are rebuilt from the per-input results at the
+/// end of every run. Workers pull inputs one at a time: memory does not grow with the
 /// number of inputs beyond their paths.
 public struct BatchOptions: Sendable, Codable {
     public var input: String
@@ -62,7 +63,9 @@ public struct BatchRecord: Sendable, Codable {
 
 public enum BatchRun {
     /// Names of the run-level files in the output folder.
-    public static let resultsFile = "results.jsonl", summaryFile = "summary.csv", recordFile = "run.json"
+    public static let resultsFile = "results.jsonl", summaryFile = "summary.csv", recordFile = "run.json", worklistFile = "index.html"
+    /// Longest side of the worklist's thumbnails, in pixels.
+    public static let thumbnailSide = 128
 
     /// Runs the batch. `progress` is called (from worker threads, serialised) after each input.
     public static func run(_ options: BatchOptions, progress: (@Sendable (BatchCounts) -> Void)? = nil) throws(AnalysisError) -> BatchRecord {
@@ -99,11 +102,12 @@ public enum BatchRun {
                         continue
                     }
                     let outcome = analyzer.analyze(path: inputPath, displayPath: relative, language: options.language,
-                                                   heatmap: options.formats.contains(.html))
+                                                   heatmap: options.formats.contains(.html), thumbnailSide: thumbnailSide)
                     do {
                         try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: resultBase).deletingLastPathComponent().path,
                                                                 withIntermediateDirectories: true)
-                        // Other formats first, the JSON (the resume record) last.
+                        // Other formats and the thumbnail first, the JSON (the resume record) last.
+                        if let thumbnail = outcome.thumbnailPNG { try AtomicFile.write(Data(thumbnail), to: resultBase + ".thumb.png") }
                         for format in options.formats where format != .json {
                             try AtomicFile.write(try analyzer.render(outcome, format: format, language: options.language),
                                                  to: resultBase + "." + format.fileExtension)
@@ -123,10 +127,9 @@ public enum BatchRun {
         }
         group.wait()
         if let error = errors.value { throw AnalysisError(.io, "\(error)") }
-        let counts = try writeRunFiles(paths: paths, options: options)
-        let record = BatchRecord(radlensVersion: RadLensInfo.version,
-                                 model: AnalysisReport.ModelInfo(name: bundle.manifest.name, version: bundle.manifest.version, sha256: modelSHA),
-                                 options: options, counts: finalCounts(state.counts, failed: counts.failed),
+        let modelInfo = AnalysisReport.ModelInfo(name: bundle.manifest.name, version: bundle.manifest.version, sha256: modelSHA)
+        let counts = try writeRunFiles(paths: paths, options: options, model: modelInfo)
+        let record = BatchRecord(radlensVersion: RadLensInfo.version, model: modelInfo, options: options, counts: finalCounts(state.counts, failed: counts.failed),
                                  startedAt: started.ISO8601Format(), durationSeconds: Date().timeIntervalSince(started))
         try AtomicFile.write(try encodePretty(record), to: URL(fileURLWithPath: options.output).appendingPathComponent(recordFile).path)
         return record
@@ -148,15 +151,19 @@ public enum BatchRun {
         return ModelBundle.sha256(bytes) == recorded
     }
 
-    /// Rebuilds results.jsonl and summary.csv from the per-input results, in input order.
-    static func writeRunFiles(paths: [String], options: BatchOptions) throws(AnalysisError) -> BatchCounts {
+    /// Rebuilds results.jsonl, summary.csv and the worklist from the per-input results, in input order.
+    static func writeRunFiles(paths: [String], options: BatchOptions, model: AnalysisReport.ModelInfo) throws(AnalysisError) -> BatchCounts {
         let output = URL(fileURLWithPath: options.output)
         let resultsPath = output.appendingPathComponent(resultsFile).path, summaryPath = output.appendingPathComponent(summaryFile).path
+        let worklistPath = output.appendingPathComponent(worklistFile).path
         var lines = RunFileWriter()
         var summary = RunFileWriter()
+        var worklist = RunFileWriter()
         try lines.open(for: resultsPath)
         try summary.open(for: summaryPath)
+        try worklist.open(for: worklistPath)
         summary.append("path,status,label,probability,decision,error\n")
+        worklist.append(Worklist.header(title: "RadLens worklist: \(options.input)", model: model))
         var counts = BatchCounts()
         let compact = JSONEncoder()
         compact.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -170,10 +177,26 @@ public enum BatchRun {
             lines.append(String(decoding: line, as: UTF8.self) + "\n")
             if report.status == .error { counts.failed += 1 }
             summary.append(SummaryCSV.row(report) + "\n")
+            worklist.append(worklistRow(report, resultsIn: output, linkPrefix: "", formats: options.formats))
         }
+        worklist.append(Worklist.footer)
         try lines.commit(to: resultsPath)
         try summary.commit(to: summaryPath)
+        try worklist.commit(to: worklistPath)
         return counts
+    }
+
+    /// The worklist row of a result in the batch output `directory`, linking to its report (HTML,
+    /// else text, else JSON) and thumbnail through `linkPrefix` (the way from the worklist's folder
+    /// to `directory`, with its trailing slash).
+    static func worklistRow(_ report: AnalysisReport, resultsIn directory: URL, linkPrefix: String, formats: [ReportFormat]) -> String {
+        let base = report.input.path
+        let reportFormat = [ReportFormat.html, .text].first(where: formats.contains) ?? .json
+        let thumbnail = base + ".thumb.png"
+        let hasThumbnail = FileManager.default.fileExists(atPath: directory.appendingPathComponent(thumbnail).path)
+        return Worklist.row(report, links: Worklist.Links(report: linkPrefix + base + "." + reportFormat.fileExtension,
+                                                          json: linkPrefix + base + ".json",
+                                                          thumbnail: hasThumbnail ? linkPrefix + thumbnail : nil))
     }
 
     static func removeStaleTemporaryFiles(in directory: String) {
