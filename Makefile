@@ -8,7 +8,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TEST_VENV := .venv-test
 TRAIN_VENV := .venv-train
 RADLENS := .build/release/radlens
-SAMPLE := SampleImages/chest-pa-cr.jpeg
+NORMAL_SAMPLE := SampleImages/child-normal-IM-0061-0001.jpeg
+PNEUMONIA_SAMPLE := SampleImages/child-pneumonia-person38_virus_84.jpeg
+ADULT_SAMPLE := SampleImages/chest-pa-cr.jpeg
 
 .PHONY: help demo test build deps test-venv train-venv asan fixtures samples bench bench-engine bench-decode bench-pipeline train report-screenshot clean
 
@@ -16,7 +18,7 @@ help:
 	@echo "make demo     install what is missing, build release, analyze a sample image"
 	@echo "make test     install what is missing, run the whole test suite"
 	@echo "make asan     run the decoder and engine tests under AddressSanitizer"
-	@echo "make fixtures regenerate Tests/Fixtures (synthetic PNG/JPEG and malformed corpus)"
+	@echo "make fixtures regenerate Tests/Fixtures (synthetic PNG/JPEG, CMYK JPEG and malformed corpus)"
 	@echo "make samples  regenerate SampleImages from the pydicom-data package"
 	@echo "make bench    engine vs ONNX Runtime, decode vs djpeg/Pillow, pipeline vs Python (Benchmarks/README.md)"
 	@echo "make train    train the shipped model (PyTorch, CPU, about an hour; Training/README.md)"
@@ -48,11 +50,15 @@ $(TRAIN_VENV)/.installed: Training/requirements.txt
 build: deps
 	swift build -c release --product radlens
 
+## Three reports, a screen each: a normal child's film, a pneumonia, and an adult film the model refuses.
 demo: build
-	@echo "== radlens analyze $(SAMPLE)"
-	$(RADLENS) analyze $(SAMPLE)
-	@echo "== the same radiograph wrapped in DICOM, as JSON (first lines)"
-	$(RADLENS) analyze SampleImages/chest-pa-cr.dcm --format json | head -30
+	@printf '\n== 1/3 A normal paediatric chest film: radlens analyze $(NORMAL_SAMPLE)\n\n'
+	@$(RADLENS) analyze $(NORMAL_SAMPLE)
+	@printf '\n== 2/3 Pneumonia: radlens analyze $(PNEUMONIA_SAMPLE)\n\n'
+	@$(RADLENS) analyze $(PNEUMONIA_SAMPLE)
+	@printf '\n== 3/3 An adult film, outside the model'"'"'s intended use, is refused: radlens analyze $(ADULT_SAMPLE)\n\n'
+	@$(RADLENS) analyze $(ADULT_SAMPLE)
+	@printf '\nMore: radlens analyze FILE --format html --output reports/   (page with heatmap); radlens --help\n'
 
 test: deps test-venv
 	swift build --build-tests
@@ -62,8 +68,9 @@ test: deps test-venv
 asan: deps
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan-suppressions.txt swift test --sanitize=address --scratch-path .build-asan --filter 'MalformedInputTests|PNGDecodeTests|PNGEncodeTests|JPEGDecodeTests|RadLensDICOMTests|ModelParityTests|BadModelTests'
 
-fixtures:
+fixtures: test-venv
 	python3 Tests/Fixtures/make_fixtures.py
+	$(TEST_VENV)/bin/python Tests/Fixtures/make_cmyk_fixtures.py
 
 bench: bench-engine bench-decode bench-pipeline
 
