@@ -45,20 +45,6 @@ public struct ModelBundle: Sendable {
     public static func sha256(_ data: some DataProtocol) -> String {
         SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
-
-    /// The bundle shipped with RadLens, found beside the executable's repository or in the
-    /// current directory: `Models/cxr-pneumonia`.
-    public static func defaultPath(executable: String = CommandLine.arguments.first ?? "") -> String? {
-        let candidates: [String?] = [
-            ProcessInfo.processInfo.environment["RADLENS_MODEL"],
-            "Models/cxr-pneumonia",
-            URL(fileURLWithPath: executable).resolvingSymlinksInPath()
-                .deletingLastPathComponent().appendingPathComponent("../../Models/cxr-pneumonia").standardized.path,
-        ]
-        return candidates.compactMap { $0 }.first {
-            FileManager.default.fileExists(atPath: URL(fileURLWithPath: $0).appendingPathComponent("manifest.json").path)
-        }
-    }
 }
 
 /// A model bundle that cannot be used, and why.

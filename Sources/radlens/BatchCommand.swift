@@ -12,7 +12,10 @@ struct BatchCommand: ParsableCommand {
         abstract: "Analyze every image under a folder into an output folder (resumable, shardable).",
         discussion: """
             Results mirror the input tree: <output>/<relative path>.json (and .txt, .fhir.json, .html as \
-            requested), plus results.jsonl, summary.csv and run.json. Each result is written atomically as \
+            requested) with a small .thumb.png, plus results.jsonl, summary.csv, run.json and index.html: \
+            a worklist of every input (open it in a browser; no network needed) with thumbnails, \
+            probability, decision, quality flags and errors, sortable by any column and filterable, \
+            linking to each report. Each result is written atomically as \
             soon as it is done: kill the run at any moment and run it again; inputs whose result records \
             the same input and model sha256 are skipped (--force redoes all). A bad file is recorded with \
             its error and the run goes on.
@@ -75,9 +78,7 @@ struct BatchCommand: ParsableCommand {
             if !formats.contains(.json) { formats.append(.json) }
             let shardValue = try shard.map { text throws(AnalysisError) in try Shard(parsing: text) }
                 ?? Shard.fromEnvironment(ProcessInfo.processInfo.environment)
-            guard let modelPath = model.path ?? ModelBundle.defaultPath() else {
-                throw ValidationError("no model bundle found: pass --model DIR")
-            }
+            let modelPath = try model.resolvedPath()
             let options = BatchOptions(input: input, output: output, modelPath: modelPath, formats: formats, include: include,
                                        jobs: jobs, threadsPerJob: threads, shard: shardValue, force: force, language: lang,
                                        precision: precision)

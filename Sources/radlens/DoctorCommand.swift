@@ -6,7 +6,7 @@ import RadLensInference
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Show the CPU kernel level in use, the levels this CPU supports, and threads.")
+        abstract: "Show the CPU kernel level in use, the levels this CPU supports, threads, and where the model bundle is found.")
 
     func run() {
         print(RadLensVersion.description)
@@ -15,5 +15,11 @@ struct DoctorCommand: ParsableCommand {
             print("  \(level.rawValue): \(level.isSupported ? "supported" : "not supported by this CPU")")
         }
         print("processors: \(ProcessInfo.processInfo.activeProcessorCount)")
+        print("executable: \(DefaultBundleSearch.executable.path)")
+        let search = DefaultBundleSearch()
+        print("default model bundle: \(search.found ?? "none found (pass --model DIR or set RADLENS_MODEL)")")
+        for place in search.places {
+            print("  \(place.found ? "found" : "absent"): \(place.path) (\(place.origin))")
+        }
     }
 }

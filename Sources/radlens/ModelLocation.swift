@@ -1,16 +1,21 @@
 import ArgumentParser
 import RadLensReport
 
-/// `--model DIR`, defaulting to the shipped bundle.
+/// `--model DIR`, defaulting to the shipped bundle (see `DefaultBundleSearch`).
 struct ModelLocation: ParsableArguments {
-    @Option(name: .customLong("model"), help: "Model bundle folder (default: Models/cxr-pneumonia, or $RADLENS_MODEL).",
+    @Option(name: .customLong("model"), help: ArgumentHelp("Model bundle folder (default: $RADLENS_MODEL, else the installed or built-in cxr-pneumonia bundle; `radlens doctor` shows where it is looked for).", valueName: "dir"),
             completion: .directory)
     var path: String?
 
+    /// The bundle folder: `--model`, else the default search's find.
+    func resolvedPath() throws -> String {
+        if let path { return path }
+        let search = DefaultBundleSearch()
+        guard let found = search.found else { throw ValidationError(search.notFoundMessage) }
+        return found
+    }
+
     func bundle() throws -> ModelBundle {
-        guard let path = path ?? ModelBundle.defaultPath() else {
-            throw ValidationError("no model bundle found: pass --model DIR (a folder with manifest.json and model.onnx) or set RADLENS_MODEL")
-        }
-        return try ModelBundle(at: path)
+        try ModelBundle(at: resolvedPath())
     }
 }
