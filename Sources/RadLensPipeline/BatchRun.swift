@@ -107,7 +107,12 @@ public enum BatchRun {
                         try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: resultBase).deletingLastPathComponent().path,
                                                                 withIntermediateDirectories: true)
                         // Other formats and the thumbnail first, the JSON (the resume record) last.
-                        if let thumbnail = outcome.thumbnailPNG { try AtomicFile.write(Data(thumbnail), to: resultBase + ".thumb.png") }
+                        if let thumbnail = outcome.thumbnailPNG {
+                            try AtomicFile.write(Data(thumbnail), to: resultBase + ".thumb.png")
+                        } else {
+                            // A redone input that no longer decodes must not keep its old picture.
+                            try? FileManager.default.removeItem(atPath: resultBase + ".thumb.png")
+                        }
                         for format in options.formats where format != .json {
                             try AtomicFile.write(try analyzer.render(outcome, format: format, language: options.language),
                                                  to: resultBase + "." + format.fileExtension)
@@ -191,9 +196,11 @@ public enum BatchRun {
     /// to `directory`, with its trailing slash).
     static func worklistRow(_ report: AnalysisReport, resultsIn directory: URL, linkPrefix: String, formats: [ReportFormat]) -> String {
         let base = report.input.path
-        let reportFormat = [ReportFormat.html, .text].first(where: formats.contains) ?? .json
+        func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: directory.appendingPathComponent(path).path) }
+        // The requested format's file, if this run or an earlier one wrote it.
+        let reportFormat = [ReportFormat.html, .text].first { formats.contains($0) && exists(base + "." + $0.fileExtension) } ?? .json
         let thumbnail = base + ".thumb.png"
-        let hasThumbnail = FileManager.default.fileExists(atPath: directory.appendingPathComponent(thumbnail).path)
+        let hasThumbnail = exists(thumbnail)
         return Worklist.row(report, links: Worklist.Links(report: linkPrefix + base + "." + reportFormat.fileExtension,
                                                           json: linkPrefix + base + ".json",
                                                           thumbnail: hasThumbnail ? linkPrefix + thumbnail : nil))

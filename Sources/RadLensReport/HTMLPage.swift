@@ -5,25 +5,27 @@ import Foundation
 public enum HTMLPage {
     /// `text` made safe for HTML content and quoted attribute values.
     public static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
+        // Scalar by scalar: a quote followed by a combining mark is one Character, and must still be escaped.
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out.append(contentsOf: "&amp;".unicodeScalars)
+            case "<": out.append(contentsOf: "&lt;".unicodeScalars)
+            case ">": out.append(contentsOf: "&gt;".unicodeScalars)
+            case "\"": out.append(contentsOf: "&quot;".unicodeScalars)
+            case "'": out.append(contentsOf: "&#39;".unicodeScalars)
+            default: out.append(scalar)
             }
         }
-        return out
+        return String(out)
     }
 
-    /// A relative path as an href: each component percent-encoded, the slashes kept.
+    /// A relative path as an href attribute value: each component percent-encoded except
+    /// unreserved characters (so no name can read as a scheme such as "javascript:"), the slashes kept.
     public static func href(_ relativePath: String) -> String {
-        relativePath.split(separator: "/", omittingEmptySubsequences: false).map {
-            $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? String($0)
+        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        return relativePath.split(separator: "/", omittingEmptySubsequences: false).map {
+            $0 == ".." ? ".." : ($0.addingPercentEncoding(withAllowedCharacters: unreserved) ?? "")
         }.joined(separator: "/")
     }
 

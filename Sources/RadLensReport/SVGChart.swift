@@ -34,7 +34,7 @@ public struct SVGChart: Sendable {
 
     /// A shaded band between `lower` and `upper` (same x values, increasing).
     public mutating func band(lower: [Point], upper: [Point], colour: String) {
-        guard !lower.isEmpty, lower.count == upper.count else { return }
+        guard !lower.isEmpty, lower.count == upper.count, !(lower + upper).contains(where: { $0.x.isNaN || $0.y.isNaN }) else { return }
         let outline = (upper + lower.reversed()).map(px).joined(separator: " ")
         layers.append("<polygon points=\"\(outline)\" fill=\"\(colour)\" fill-opacity=\"0.25\" stroke=\"none\"/>")
     }

@@ -48,6 +48,21 @@ import Testing
         #expect(html.contains("id=\"filter\"") && html.contains("aria-sort"), "sortable and filterable")
     }
 
+    @Test func hostileFileNamesAreEscapedAndCannotBecomeLinksElsewhere() throws {
+        let input = try TestPaths.temporaryDirectory("hostile")
+        let name = "javascript:alert(1) <b>\"x\"\u{301}&copy.png"
+        try FileManager.default.copyItem(at: TestPaths.fixture("valid/rgb8.png"), to: input.appendingPathComponent(name))
+        let output = try TestPaths.temporaryDirectory("hostile-out")
+        #expect(try radlens(["batch", input.path, "--output", output.path, "--model", shippedModel, "--quiet"]).status == 0)
+        let html = try String(contentsOf: output.appendingPathComponent("index.html"), encoding: .utf8)
+        #expect(!html.contains("<b>") && !html.contains("href=\"javascript:"), "the name is escaped and percent-encoded")
+        #expect(html.contains("&lt;b&gt;&quot;x&quot;\u{301}&amp;copy.png"))
+        for reference in Self.references(in: html) {
+            let path = output.appendingPathComponent(try #require(reference.removingPercentEncoding)).path
+            #expect(FileManager.default.fileExists(atPath: path), "\(reference) resolves")
+        }
+    }
+
     @Test func mergedWorklistLinksIntoTheShardFolders() throws {
         let input = try makeBatchInput(copies: 2)
         let root = try TestPaths.temporaryDirectory("worklist-shards")
