@@ -3,7 +3,8 @@ import Foundation
 /// Where the CLI looks for the model bundle when `--model` is not given, in order:
 /// `$RADLENS_MODEL`; beside the real executable as installed (`bin/../share/radlens/models/`);
 /// the build tree the executable was built in (`.build/<triple>/release/` -> `Models/`).
-/// `radlens doctor` prints every place and what it found.
+/// `radlens doctor` prints every place and what it found. A set `$RADLENS_MODEL` that holds
+/// no bundle is an error, never silently replaced by the shipped bundle.
 struct DefaultBundleSearch {
     /// The bundle RadLens ships.
     static let bundleName = "cxr-pneumonia"
@@ -39,12 +40,18 @@ struct DefaultBundleSearch {
         }
     }
 
-    /// The first place that holds a bundle.
-    var found: String? { places.first(where: \.found)?.path }
+    /// The first place that holds a bundle; an explicit $RADLENS_MODEL is the only place then.
+    var found: String? {
+        if let chosen = places.first, chosen.origin == "RADLENS_MODEL" { return chosen.found ? chosen.path : nil }
+        return places.first(where: \.found)?.path
+    }
 
     /// A message for when no place holds one.
     var notFoundMessage: String {
-        "no model bundle found: pass --model DIR (a folder with manifest.json and model.onnx) or set RADLENS_MODEL; looked in "
+        if let chosen = places.first, chosen.origin == "RADLENS_MODEL" {
+            return "RADLENS_MODEL=\(chosen.path) holds no model bundle (no manifest.json there)"
+        }
+        return "no model bundle found: pass --model DIR (a folder with manifest.json and model.onnx) or set RADLENS_MODEL; looked in "
             + places.map { "\($0.path) (\($0.origin))" }.joined(separator: ", ")
     }
 

@@ -11,7 +11,7 @@ struct ModelLocation: ParsableArguments {
     func resolvedPath() throws -> String {
         if let path { return path }
         let search = DefaultBundleSearch()
-        guard let found = search.found else { throw ValidationError(search.notFoundMessage) }
+        guard let found = search.found else { throw RuntimeError(search.notFoundMessage) }
         return found
     }
 

@@ -25,8 +25,8 @@ struct RadLensCommand: ParsableCommand {
         subcommands: [AnalyzeCommand.self, BatchCommand.self, MergeCommand.self, RegressCommand.self, InspectCommand.self, ConvertCommand.self, EvaluateCommand.self, ModelCommand.self, DoctorCommand.self]
     )
 
-    /// Parses, then runs. A wrong command line is answered with its usage; an error while
-    /// running is one line on standard error, without usage text, since the command line was fine.
+    /// Parses, then runs. A wrong command line is answered with its usage (exit 64); an error
+    /// while running is one line on standard error, without usage text (exit 2).
     static func main() {
         var command: ParsableCommand
         do {
@@ -37,10 +37,13 @@ struct RadLensCommand: ParsableCommand {
         do {
             try command.run()
         } catch let error as ValidationError {
-            printError("radlens: \(error.message)")
-            self.exit(withError: ExitCode(2))
+            // An option value only run() could judge: still the command line's fault.
+            let name = type(of: command).configuration.commandName ?? "radlens"
+            printError("radlens: \(error.message)\nSee 'radlens \(name) --help' for the usage.")
+            self.exit(withError: ExitCode(64))
         } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
-            // Exit codes, help and version requests: ArgumentParser's own.
+            // Exit codes, help and version requests (a help request arrives as ArgumentParser's
+            // internal CommandError, which cannot be named here): ArgumentParser's own.
             self.exit(withError: error)
         } catch {
             printError("radlens: \(error)")

@@ -13,6 +13,20 @@ import Testing
         #expect(!result.stderr.contains("Usage:") && !result.stderr.contains("--help"), "no usage after a runtime error: \(result.stderr)")
     }
 
+    @Test func aModelNamedInTheEnvironmentIsNeverReplacedSilently() throws {
+        let chest = TestPaths.repository.appendingPathComponent("SampleImages/chest-pa-cr.jpeg").path
+        let result = try radlens(["analyze", chest], environment: ["RADLENS_MODEL": "/nonexistent-bundle"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("RADLENS_MODEL=/nonexistent-bundle holds no model bundle"), "\(result.stderr)")
+    }
+
+    @Test func optionValuesJudgedWhileRunningAreCommandLineErrors() throws {
+        let chest = TestPaths.repository.appendingPathComponent("SampleImages/chest-pa-cr.jpeg").path
+        let result = try radlens(["analyze", chest, "--model", shippedModel, "--format", "pdf"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("unknown format") && result.stderr.contains("radlens analyze --help"))
+    }
+
     @Test func commandLineErrorsShowTheUsage() throws {
         let result = try radlens(["analyze", "--format"])
         #expect(result.status == 64)
