@@ -4,19 +4,27 @@ SHELL := /bin/bash
 
 # System packages: C libraries we bind, and the independent reference tools the tests run.
 APT_PACKAGES := pkg-config libpng-dev libturbojpeg0-dev libjpeg-turbo-progs netpbm libopenjp2-7-dev dcmtk zlib1g-dev
+TEST_APT_PACKAGES = $(SLURM_PACKAGES) dpkg-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TEST_VENV := .venv-test
 TRAIN_VENV := .venv-train
 RADLENS := .build/release/radlens
+# make install: where (PREFIX) and under which staging root (DESTDIR, for packaging).
+PREFIX ?= /usr/local
+DESTDIR ?=
+# Slurm (single node, plain daemons) for the scheduler test; dpkg-dev for make deb.
+SLURM_PACKAGES := slurmctld slurmd slurm-client munge
 NORMAL_SAMPLE := SampleImages/child-normal-IM-0061-0001.jpeg
 PNEUMONIA_SAMPLE := SampleImages/child-pneumonia-person38_virus_84.jpeg
 ADULT_SAMPLE := SampleImages/chest-pa-cr.jpeg
 
-.PHONY: help demo test build deps test-venv train-venv asan fixtures samples bench bench-engine bench-decode bench-pipeline train report-screenshot clean
+.PHONY: help demo test build install uninstall deb deps test-deps apt-install test-venv train-venv asan fixtures samples bench bench-engine bench-decode bench-pipeline train report-screenshot clean
 
 help:
 	@echo "make demo     install what is missing, build release, analyze a sample image"
 	@echo "make test     install what is missing, run the whole test suite"
+	@echo "make install  build release and install into PREFIX=$(PREFIX) (DESTDIR for staging); make uninstall"
+	@echo "make deb      a Debian package (build-artifacts/radlens_VERSION_ARCH.deb)"
 	@echo "make asan     run the decoder and engine tests under AddressSanitizer"
 	@echo "make fixtures regenerate Tests/Fixtures (synthetic PNG/JPEG, CMYK JPEG and malformed corpus)"
 	@echo "make samples  regenerate SampleImages from the pydicom-data package"
@@ -25,12 +33,19 @@ help:
 
 ## Installs the Debian packages that are not there yet (apt-get, as root or with sudo).
 deps:
-	@missing=$$(for p in $(APT_PACKAGES); do \
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
+
+## What only the tests need on top (the Slurm scheduler test).
+test-deps:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(TEST_APT_PACKAGES)"
+
+apt-install:
+	@missing=$$(for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
 	python3 -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$(echo $$missing)" ]; then \
 	  echo "Installing Debian packages:" $$missing; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 ## The Python venv the tests use for reference checks (numpy, Pillow, ONNX Runtime, pydicom, FHIR).
@@ -47,8 +62,23 @@ $(TRAIN_VENV)/.installed: Training/requirements.txt
 	$(TRAIN_VENV)/bin/pip install -q --disable-pip-version-check -r Training/requirements.txt
 	touch $@
 
+## Release build with the Swift runtime and Foundation linked statically: the binary needs only
+## Debian's libpng, libturbojpeg, libopenjp2 and zlib (and glibc, libstdc++).
 build: deps
-	swift build -c release --product radlens
+	swift build -c release --product radlens --static-swift-stdlib
+
+## Installs what `make build` made (so `make build && sudo make install` builds as you, installs as root).
+install:
+	@test -x $(RADLENS) || $(MAKE) --no-print-directory build
+	Tools/install.sh "$(DESTDIR)" "$(PREFIX)"
+
+uninstall:
+	rm -f "$(DESTDIR)$(PREFIX)/bin/radlens"
+	rm -rf "$(DESTDIR)$(PREFIX)/share/radlens" "$(DESTDIR)$(PREFIX)/share/doc/radlens"
+
+deb: build
+	@command -v dpkg-shlibdeps >/dev/null || $(MAKE) --no-print-directory apt-install PACKAGES=dpkg-dev
+	Tools/make_deb.sh
 
 ## Three reports, a screen each: a normal child's film, a pneumonia, and an adult film the model refuses.
 demo: build
@@ -60,7 +90,8 @@ demo: build
 	@$(RADLENS) analyze $(ADULT_SAMPLE)
 	@printf '\nMore: radlens analyze FILE --format html --output reports/   (page with heatmap); radlens --help\n'
 
-test: deps test-venv
+## The release binary is built too: the install, Debian package and Slurm tests use it.
+test: deps test-deps test-venv build
 	swift build --build-tests
 	RADLENS_TEST_PYTHON=$(CURDIR)/$(TEST_VENV)/bin/python swift test --skip-build
 
@@ -75,15 +106,15 @@ fixtures: test-venv
 bench: bench-engine bench-decode bench-pipeline
 
 bench-engine: deps test-venv
-	swift build -c release --product radlens
+	swift build -c release --product radlens --static-swift-stdlib
 	$(TEST_VENV)/bin/python Benchmarks/engine_bench.py
 
 bench-decode: deps test-venv
-	swift build -c release --product radlens-decode-bench
+	swift build -c release --product radlens-decode-bench --static-swift-stdlib
 	$(TEST_VENV)/bin/python Benchmarks/decode_bench.py
 
 bench-pipeline: deps test-venv
-	swift build -c release --product radlens
+	swift build -c release --product radlens --static-swift-stdlib
 	$(TEST_VENV)/bin/python Benchmarks/pipeline_bench.py
 
 ## The HTML report of a sample in headless Chromium (Debian chromium), saved as a screenshot.

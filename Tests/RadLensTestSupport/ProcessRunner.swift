@@ -10,9 +10,12 @@ public struct ProcessOutput: Sendable {
 
 /// Runs external programs (reference decoders, the built CLI) from tests.
 public enum ProcessRunner {
-    /// Runs `executable` (a path, or a name looked up on PATH) with `arguments`.
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> ProcessOutput {
+    /// Runs `executable` (a path, or a name looked up on PATH) with `arguments`, in
+    /// `currentDirectory` when given; `environment` entries are added to (or, empty, removed from) ours.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                           currentDirectory: URL? = nil) throws -> ProcessOutput {
         let process = Process()
+        process.currentDirectoryURL = currentDirectory
         if executable.contains("/") {
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
@@ -20,7 +23,11 @@ public enum ProcessRunner {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [executable] + arguments
         }
-        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        if let environment {
+            var merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            for (key, value) in environment where value.isEmpty { merged[key] = nil }
+            process.environment = merged
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
