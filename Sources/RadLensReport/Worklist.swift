@@ -43,7 +43,10 @@ public enum Worklist {
         let e = HTMLPage.escape
         let finding = report.findings.first
         let probability = finding.map { String(format: "%.4f", $0.probability) } ?? ""
-        let decision = finding?.decision.rawValue ?? ""
+        // An out-of-distribution image gets no assessment, as its report says: never a red "positive".
+        let assessed = !report.quality.flags.contains("out-of-distribution")
+        let decision = finding.map { assessed ? $0.decision.rawValue : "no assessment" } ?? ""
+        let decisionClass = assessed ? decision : "indeterminate"
         let flags = report.quality.flags.joined(separator: ", ")
         let thumbnail = links.thumbnail.map {
             "<img loading=\"lazy\" alt=\"\" src=\"\(HTMLPage.href($0))\" onerror=\"this.remove()\">"
@@ -53,7 +56,7 @@ public enum Worklist {
             + "<td><a href=\"\(HTMLPage.href(links.report))\">\(e(report.input.path))</a> <a class=\"muted\" href=\"\(HTMLPage.href(links.json))\">json</a></td>"
             + "<td\(statusClass)>\(report.status.rawValue)</td>"
             + "<td class=\"number\" data-sort=\"\(finding.map { String($0.probability) } ?? "-1")\">\(probability)</td>"
-            + "<td class=\"\(decision)\">\(decision)</td><td>\(e(flags))</td><td class=\"error\">\(e(report.error?.message ?? ""))</td></tr>\n"
+            + "<td class=\"\(decisionClass)\">\(decision)</td><td>\(e(flags))</td><td class=\"error\">\(e(report.error?.message ?? ""))</td></tr>\n"
     }
 
     /// Everything after the last row.
@@ -66,14 +69,15 @@ public enum Worklist {
           var rows = Array.prototype.slice.call(body.rows), filter = document.getElementById("filter");
           function cell(row, i) { var c = row.cells[i]; return c.hasAttribute("data-sort") ? c.getAttribute("data-sort") : c.textContent; }
           function summarise() {
-            var counts = { all: rows.length, positive: 0, indeterminate: 0, negative: 0, error: 0, shown: 0 };
+            var counts = { all: rows.length, positive: 0, indeterminate: 0, negative: 0, "no assessment": 0, error: 0, shown: 0 };
             rows.forEach(function (r) {
               var d = r.cells[4].textContent, s = r.cells[2].textContent;
               if (s === "error") counts.error++; else if (counts[d] !== undefined) counts[d]++;
               if (!r.classList.contains("hidden")) counts.shown++;
             });
             document.getElementById("summary").textContent = counts.all + " inputs: " + counts.positive + " positive, " +
-              counts.indeterminate + " indeterminate, " + counts.negative + " negative, " + counts.error + " errors";
+              counts.indeterminate + " indeterminate, " + counts.negative + " negative, " + counts["no assessment"] +
+              " not assessed (out of distribution), " + counts.error + " errors";
             document.getElementById("shown").textContent = counts.shown === counts.all ? "" : counts.shown + " shown";
           }
           Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, i) {

@@ -33,10 +33,15 @@ import Testing
         let results = try String(contentsOf: output.appendingPathComponent("results.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(results.count == 20)
         #expect(html.components(separatedBy: "<tr><td class=\"thumb\">").count - 1 == results.count, "one row per input")
+        var outOfDistribution = 0
         for line in results {
-            let path = try JSON(Data(line.utf8))["input"]["path"].string()
+            let result = try JSON(Data(line.utf8))
+            let path = try result["input"]["path"].string()
             #expect(html.contains(">\(path)</a>"), "\(path) is in the worklist")
+            if (try? result["quality"]["flags"].strings())?.contains("out-of-distribution") == true { outOfDistribution += 1 }
         }
+        // As in the reports: an image unlike the training data gets no assessment, not a decision.
+        #expect(html.components(separatedBy: ">no assessment</td>").count - 1 == outOfDistribution)
         // Every link and thumbnail resolves to a file the batch wrote; 18 inputs decoded, 18 thumbnails.
         let references = Self.references(in: html)
         for reference in references {
