@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # System packages: C libraries we bind, and the independent reference tools the tests run.
-APT_PACKAGES := pkg-config libpng-dev libturbojpeg0-dev libjpeg-turbo-progs netpbm libopenjp2-7-dev dcmtk zlib1g-dev
+APT_PACKAGES := pkg-config libpng-dev libturbojpeg0-dev libjpeg-turbo-progs netpbm libopenjp2-7-dev libcharls-dev dcmtk zlib1g-dev
 TEST_APT_PACKAGES = $(SLURM_PACKAGES) dpkg-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TEST_VENV := .venv-test
@@ -63,7 +63,7 @@ $(TRAIN_VENV)/.installed: Training/requirements.txt
 	touch $@
 
 ## Release build with the Swift runtime and Foundation linked statically: the binary needs only
-## Debian's libpng, libturbojpeg, libopenjp2 and zlib (and glibc, libstdc++).
+## Debian's libpng, libturbojpeg, libopenjp2, libcharls and zlib (and glibc, libstdc++).
 build: deps
 	swift build -c release --product radlens --static-swift-stdlib
 

@@ -42,12 +42,13 @@ let package = Package(
             name: "COpenJPEG", pkgConfig: "libopenjp2",
             providers: [.apt(["libopenjp2-7-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCharLS", pkgConfig: "charls", providers: [.apt(["libcharls-dev"])]),
         // libpng reports errors with longjmp, which must never cross Swift frames:
         // this C shim owns every setjmp and returns plain error codes.
         .target(name: "_RadLensPNGShim", dependencies: ["CPNG"]),
         .target(
             name: "RadLensImaging",
-            dependencies: ["_RadLensPNGShim", "CTurboJPEG", "COpenJPEG", "CZlib"]),
+            dependencies: ["_RadLensPNGShim", "CTurboJPEG", "COpenJPEG", "CZlib", "CCharLS"]),
 
         // Stage 2: preprocessing, driven by the model's manifest.
         .target(name: "RadLensPreprocess", dependencies: ["RadLensImaging"], swiftSettings: optimized),

@@ -116,6 +116,10 @@ extension DICOMFile {
             return try DICOMJPEG.decode(data, pixel: pixel, limits: limits, decoder: jpeg ?? JPEGDecoder(), path: path)
         case DICOMTransferSyntax.jpeg2000Lossless, DICOMTransferSyntax.jpeg2000:
             return try DICOMJPEG2000.decode(data, pixel: pixel, limits: limits, path: path)
+        case DICOMTransferSyntax.jpegLossless, DICOMTransferSyntax.jpegLosslessSV1:
+            return try DICOMJPEGLossless.decode(data, pixel: pixel, limits: limits, path: path)
+        case DICOMTransferSyntax.jpegLSLossless, DICOMTransferSyntax.jpegLSNearLossless:
+            return try DICOMJPEGLS.decode(data, pixel: pixel, limits: limits, path: path)
         default:
             throw DecodeError(.unsupported, path: path, reason: "unsupported transfer syntax \(transferSyntax.uid) (\(transferSyntax.name))")
         }

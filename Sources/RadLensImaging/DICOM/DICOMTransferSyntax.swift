@@ -18,6 +18,10 @@ public struct DICOMTransferSyntax: Sendable, Equatable, CustomStringConvertible 
 
     public static let rleLossless = "1.2.840.10008.1.2.5"
     public static let jpegBaseline = "1.2.840.10008.1.2.4.50"
+    public static let jpegLossless = "1.2.840.10008.1.2.4.57"
+    public static let jpegLosslessSV1 = "1.2.840.10008.1.2.4.70"
+    public static let jpegLSLossless = "1.2.840.10008.1.2.4.80"
+    public static let jpegLSNearLossless = "1.2.840.10008.1.2.4.81"
     public static let jpeg2000Lossless = "1.2.840.10008.1.2.4.90"
     public static let jpeg2000 = "1.2.840.10008.1.2.4.91"
 

@@ -7,7 +7,8 @@ Run with the test venv (pydicom, numpy, pylibjpeg, pylibjpeg-openjpeg, pylibjpeg
     .venv-test/bin/python Tests/Fixtures/dicom/make_references.py
 
 Outputs, all under Tests/Fixtures/dicom/:
-  files/*.dcm                 the real files, copied unchanged
+  files/*.dcm                 the real files, copied unchanged, and some of them re-encoded by DCMTK
+                              (dcmcjpeg: JPEG lossless; dcmcjpls: JPEG-LS), as PACS archives hold them
   references/<name>.json      shape, dtype and checksums of pydicom's pixel_array (frame 0 or `frame`)
   references/<name>.i32       pydicom's values as little-endian int32, full frame when the frame has
                               at most 10,000 samples, else every `stride`-th row and column
@@ -20,6 +21,8 @@ Outputs, all under Tests/Fixtures/dicom/:
 import json
 import shutil
 import struct
+import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +35,18 @@ from pydicom.uid import ExplicitVRLittleEndian
 HERE = Path(__file__).resolve().parent
 PYDICOM_TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 DATA_STORE = Path(pydicom.__file__).parent.parent / "data_store" / "data"
+ENCODED = Path(tempfile.mkdtemp(prefix="radlens-dcmtk-"))
+
+# Re-encodings by DCMTK (Debian dcmtk 3.6.7): (output name, tool, options, source file, source folder).
+DCMTK_ENCODINGS = [
+    ("RG1_jpeg_lossless_sv1.dcm", "dcmcjpeg", ["+e1"], "RG1_UNCR.dcm", DATA_STORE),       # .70, the archive's CR case
+    ("CT_small_jpeg_lossless_sv5.dcm", "dcmcjpeg", ["+el", "+sv", "5"], "CT_small.dcm", PYDICOM_TEST_FILES),  # .57, signed
+    ("MR_small_jpeg_lossless_sv7_pt2.dcm", "dcmcjpeg", ["+el", "+sv", "7", "+pt", "2"], "MR_small.dcm", PYDICOM_TEST_FILES),
+    ("SC_rgb_jpeg_lossless_sv1.dcm", "dcmcjpeg", ["+e1"], "SC_rgb_small_odd.dcm", PYDICOM_TEST_FILES),  # 3 components
+    ("CT_small_jpeg_ls_lossless.dcm", "dcmcjpls", ["+el"], "CT_small.dcm", PYDICOM_TEST_FILES),  # .80, signed
+    ("emri_small_jpeg_ls_near.dcm", "dcmcjpls", ["+en", "+md", "3"], "emri_small.dcm", DATA_STORE),  # .81, 10 frames (unsigned: DCMTK codes no signed near-lossless)
+    ("SC_rgb_jpeg_ls_planar.dcm", "dcmcjpls", ["+el", "+in"], "SC_rgb_small_odd.dcm", PYDICOM_TEST_FILES),  # not interleaved
+]
 
 # (file name, source folder, frame to reference)
 FILES = [
@@ -63,8 +78,19 @@ FILES = [
     ("ExplVR_LitEndNoMeta.dcm", PYDICOM_TEST_FILES, None),  # no preamble, explicit LE, no pixels
     ("ExplVR_BigEndNoMeta.dcm", PYDICOM_TEST_FILES, None),  # no preamble, explicit BE, no pixels
     ("JPEG-lossy.dcm", PYDICOM_TEST_FILES, None),  # JPEG extended 12-bit: unsupported here
-    ("MR_small_jpeg_ls_lossless.dcm", PYDICOM_TEST_FILES, None),  # JPEG-LS: unsupported here
-]
+    ("MR_small_jpeg_ls_lossless.dcm", PYDICOM_TEST_FILES, 0),  # JPEG-LS lossless, from pydicom
+] + [(name, ENCODED, 0) for name, *_ in DCMTK_ENCODINGS]
+
+
+# pylibjpeg-libjpeg 2.5.0 returns -1 for every sample of a lossless JPEG with a point transform;
+# DCMTK's own decoder (dcmdjpeg) gives the original values with their low Pt bits cleared, as
+# T.81 H.1 specifies. These references come from dcmdjpeg's output instead.
+REFERENCE_BY_DCMDJPEG = {"MR_small_jpeg_lossless_sv7_pt2.dcm"}
+
+
+def encode_with_dcmtk() -> None:
+    for name, tool, options, source, folder in DCMTK_ENCODINGS:
+        subprocess.run([tool, *options, str(folder / source), str(ENCODED / name)], check=True)
 
 MASK64 = (1 << 64) - 1
 
@@ -99,6 +125,11 @@ def reference(name: str, arr: np.ndarray, out: Path, extra: dict) -> None:
 
 
 def make_references() -> None:
+    """pydicom picks the first decoder available per syntax; with pylibjpeg-libjpeg installed it
+    decodes JPEG baseline with libjpeg instead of Pillow, so SC_jpeg_no_color_transform and
+    SC_rgb_jpeg references move by up to 2 (see PydicomReferenceTests.tolerance): keep the
+    committed ones unless that is intended."""
+    encode_with_dcmtk()
     shutil.rmtree(HERE / "references", ignore_errors=True)
     files = HERE / "files"
     refs = HERE / "references"
@@ -109,6 +140,10 @@ def make_references() -> None:
         if frame is None:
             continue
         ds = pydicom.dcmread(folder / name, force=True)
+        if name in REFERENCE_BY_DCMDJPEG:
+            decoded = ENCODED / ("dcmdjpeg-" + name)
+            subprocess.run(["dcmdjpeg", str(folder / name), str(decoded)], check=True)
+            ds = pydicom.dcmread(decoded)
         if "TransferSyntaxUID" not in ds.file_meta:  # no file meta: pydicom found the encoding
             ds.file_meta.TransferSyntaxUID = (pydicom.uid.ImplicitVRLittleEndian if ds.is_implicit_VR
                                               else pydicom.uid.ExplicitVRLittleEndian)
