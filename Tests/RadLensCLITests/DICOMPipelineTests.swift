@@ -21,6 +21,18 @@ import Testing
         #expect(abs(jpeg.probability - dicom.probability) < 0.02)
     }
 
+    /// The same CR image stored uncompressed, as JPEG 2000 lossless and as JPEG lossless SV1 (the
+    /// way PACS archive it) gives the same probability to the last digit.
+    @Test func losslessEncodingsOfOneImageGiveOneAnswer() throws {
+        let probabilities = try ["RG1_UNCR.dcm", "RG1_J2KR.dcm", "RG1_jpeg_lossless_sv1.dcm"].map { name in
+            let path = TestPaths.fixture("dicom/files/\(name)").path
+            let result = try radlens(["analyze", path, "--model", shippedModel, "--format", "json"])
+            #expect(result.status == 0, "\(name): \(result.stderr)")
+            return try JSON(result.stdout)["findings"][0]["probability"].double()
+        }
+        #expect(Set(probabilities).count == 1, "\(probabilities)")
+    }
+
     @Test func plantedIdentifiersAppearInNoOutput() throws {
         let identifiers = ["PHI^PLANTED", "PHI-ID-12345", "19010101", "PHI-ADDRESS", "PHI-OTHER-777", "PHI-ACC-999",
                            "PHI-INSTITUTION", "PHI^REFERRER", "PHI^OPERATOR", "PHI-STATION", "PHI-SERIAL-42", "PHI^NESTED", "PHI-PRIVATE"]
