@@ -75,7 +75,7 @@ public final class Analyzer {
                 imagePNG = try? PNGEncoder(compressionLevel: 3).encode(display)
                 heatmapPNG = cam.flatMap { try? PNGEncoder(compressionLevel: 3).encode($0.overlay(on: display)) }
             }
-            let thumbnailPNG = thumbnailSide.flatMap { try? PNGEncoder(compressionLevel: 6).encode(displayImage(image, maxSide: $0)) }
+            let thumbnailPNG = thumbnailSide.flatMap { try? PNGEncoder(compressionLevel: 6).encode(thumbnailImage(image, maxSide: $0)) }
             let rule = manifest.decision
             report.findings = manifest.labels.map { label in
                 AnalysisReport.Finding(label: label.id, display: label.display, code: label.codes.first, codes: label.codes,

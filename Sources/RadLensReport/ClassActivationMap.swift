@@ -83,23 +83,43 @@ public struct ClassActivationMap: Sendable {
 /// A gray 8-bit copy of an image no larger than `maxSide`, for previews (box-filtered).
 public func displayImage(_ image: Image, maxSide: Int = 512) -> Image {
     let step = max(1, (max(image.width, image.height) + maxSide - 1) / maxSide)
+    switch image.pixels {
+    case .uint8(let samples): return samples.withUnsafeBufferPointer { boxFiltered(image, $0, step: step, box: step, offset: 0) }
+    case .uint16(let samples): return samples.withUnsafeBufferPointer { boxFiltered(image, $0, step: step, box: step, offset: 0) }
+    }
+}
+
+/// A gray 8-bit thumbnail no larger than `maxSide`, sampled at the centre of each cell (no
+/// filtering: cheap enough to make for every input of a batch).
+public func thumbnailImage(_ image: Image, maxSide: Int) -> Image {
+    let step = max(1, (max(image.width, image.height) + maxSide - 1) / maxSide)
+    switch image.pixels {
+    case .uint8(let samples): return samples.withUnsafeBufferPointer { boxFiltered(image, $0, step: step, box: 1, offset: step / 2) }
+    case .uint16(let samples): return samples.withUnsafeBufferPointer { boxFiltered(image, $0, step: step, box: 1, offset: step / 2) }
+    }
+}
+
+/// Gray cells of `step` x `step` pixels, each the mean of the `box` x `box` pixels from `offset`.
+private func boxFiltered<Sample: BinaryInteger>(_ image: Image, _ samples: UnsafeBufferPointer<Sample>, step: Int, box: Int, offset: Int) -> Image {
     let width = image.width / step, height = image.height / step
-    let maximum = Float((1 << image.significantBits) - 1)
+    let maximum = Float((1 << image.significantBits) - 1), area = Float(box * box)
+    let channels = image.channels
     var gray = [UInt8](repeating: 0, count: width * height)
     for y in 0..<height {
         for x in 0..<width {
             var sum: Float = 0
-            for dy in 0..<step {
-                for dx in 0..<step {
-                    let index = ((y * step + dy) * image.width + x * step + dx) * image.channels
-                    if image.channels >= 3 {
-                        sum += 0.299 * Float(image.pixels[index]) + 0.587 * Float(image.pixels[index + 1]) + 0.114 * Float(image.pixels[index + 2])
+            for dy in 0..<box {
+                var index = ((y * step + offset + dy) * image.width + x * step + offset) * channels
+                for _ in 0..<box {
+                    if channels >= 3 {
+                        sum += 0.299 * Float(samples[index]) + 0.587 * Float(samples[index + 1]) + 0.114 * Float(samples[index + 2])
                     } else {
-                        sum += Float(image.pixels[index])
+                        sum += Float(samples[index])
                     }
+                    index += channels
                 }
             }
-            gray[y * width + x] = UInt8(min(max(sum / Float(step * step) / maximum * 255, 0), 255).rounded())
+            gray[y * width + x] = UInt8(min(max(sum / area / maximum * 255, 0), 255).rounded())
         }
     }
     return Image(width: max(width, 1), height: max(height, 1), channels: 1, pixels: .uint8(gray.isEmpty ? [0] : gray), source: image.source)
