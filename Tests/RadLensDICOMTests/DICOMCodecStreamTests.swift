@@ -29,7 +29,7 @@ import Testing
             let cut = Array(frame.prefix(Int(Double(frame.count) * fraction)))
             #expect(throws: DecodeError.self, "\(name) cut at \(Int(fraction * 100))%") { _ = try Self.decode(name, cut, pixel) }
         }
-        var generator = SplitMix(seed: UInt64(name.utf8.count))
+        var generator = SplitMix(state: UInt64(name.utf8.count))
         var failures = 0
         for _ in 0..<60 {
             var flipped = frame
@@ -43,17 +43,5 @@ import Testing
             }
         }
         print("\(name): 60 single-bit flips, \(failures) refused, the rest decoded to other values; no crash")
-    }
-}
-
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
