@@ -18,13 +18,19 @@ public enum EvaluationReport {
         let bins = CalibrationBins(labels: labels, probabilities: probabilities)
         let names = (negative: manifest.negativeLabel.id, positive: manifest.labels.first?.id ?? "positive")
 
-        let wrong = evaluation.predictions.filter { ($0.probability >= m.threshold ? 1 : 0) != $0.label }
-            .sorted { abs($0.probability - Double($0.label)) > abs($1.probability - Double($1.label)) }
-        let cases = wrong.prefix(shownMisclassified).map { prediction in
-            let path = URL(fileURLWithPath: directory).appendingPathComponent(prediction.path).path
-            let outcome = analyzer.analyze(path: path, displayPath: prediction.path, heatmap: true, previewSide: 200)
-            return EvaluationPage.Case(path: prediction.path, truth: prediction.label == 1 ? names.positive : names.negative,
-                                       probability: prediction.probability, imagePNG: outcome.imagePNG ?? [], heatmapPNG: outcome.heatmapPNG)
+        let rows = evaluation.predictions.map {
+            EvaluationPage.Prediction(path: $0.path, truth: $0.label == 1 ? names.positive : names.negative, probability: $0.probability)
+        }
+        /// How far a prediction is from its label: the most confidently wrong come first.
+        func error(_ p: Evaluation.Prediction) -> Double { abs(p.probability - Double(p.label)) }
+        let wrong = evaluation.predictions.indices
+            .filter { (evaluation.predictions[$0].probability >= m.threshold ? 1 : 0) != evaluation.predictions[$0].label }
+            .sorted { error(evaluation.predictions[$0]) > error(evaluation.predictions[$1]) }
+            .map { rows[$0] }
+        let cases = wrong.prefix(shownMisclassified).map { row in
+            let path = URL(fileURLWithPath: directory).appendingPathComponent(row.path).path
+            let outcome = analyzer.analyze(path: path, displayPath: row.path, heatmap: true, previewSide: 200)
+            return EvaluationPage.Case(prediction: row, imagePNG: outcome.imagePNG ?? [], heatmapPNG: outcome.heatmapPNG)
         }
         let figures = [
             EvaluationPage.Figure(name: "AUROC", value: m.auroc, low: intervals.auroc.low, high: intervals.auroc.high),
@@ -46,9 +52,7 @@ public enum EvaluationReport {
                 EvaluationPage.CalibrationBin(meanProbability: bins.meanProbabilities[$0], observedRate: bins.observedRates[$0], count: bins.counts[$0])
             },
             misclassified: Array(cases), misclassifiedTotal: wrong.count,
-            predictions: evaluation.predictions.map {
-                EvaluationPage.Prediction(path: $0.path, truth: $0.label == 1 ? names.positive : names.negative, probability: $0.probability)
-            },
+            predictions: rows,
             failures: evaluation.failures)
     }
 }

@@ -44,15 +44,11 @@ public struct EvaluationPage: Sendable {
 
     /// A misclassified image, with its previews.
     public struct Case: Sendable {
-        public var path: String
-        public var truth: String
-        public var probability: Double
+        public var prediction: Prediction
         public var imagePNG: [UInt8]
         public var heatmapPNG: [UInt8]?
-        public init(path: String, truth: String, probability: Double, imagePNG: [UInt8], heatmapPNG: [UInt8]?) {
-            self.path = path
-            self.truth = truth
-            self.probability = probability
+        public init(prediction: Prediction, imagePNG: [UInt8], heatmapPNG: [UInt8]?) {
+            self.prediction = prediction
             self.imagePNG = imagePNG
             self.heatmapPNG = heatmapPNG
         }
@@ -133,8 +129,8 @@ public struct EvaluationPage: Sendable {
             let shown = misclassified.count < misclassifiedTotal ? " (the \(misclassified.count) most confidently wrong are shown)" : ""
             page += "<p>\(misclassifiedTotal) of \(n) images\(shown). The heatmap shows where the model looked.</p>\n<div class=\"cases\">\n"
             for item in misclassified {
-                let picture = HTMLPage.dataURI(png: item.heatmapPNG ?? item.imagePNG)
-                page += "<figure class=\"case\"><img alt=\"\(e(item.path))\" src=\"\(picture)\"><figcaption>\(e(item.path))<br>truth \(e(item.truth)), p(\(e(classNames.positive))) = \(format(item.probability, 3))</figcaption></figure>\n"
+                let picture = HTMLPage.dataURI(png: item.heatmapPNG ?? item.imagePNG), row = item.prediction
+                page += "<figure class=\"case\"><img alt=\"\(e(row.path))\" src=\"\(picture)\"><figcaption>\(e(row.path))<br>truth \(e(row.truth)), p(\(e(classNames.positive))) = \(format(row.probability, 3))</figcaption></figure>\n"
             }
             page += "</div>\n"
         }
