@@ -106,6 +106,6 @@ let package = Package(
                     "_RadLensKernelsGeneric", "_RadLensKernelsAVX2", "_RadLensKernelsAVX512", "RadLensTestSupport"]),
         .testTarget(name: "RadLensPreprocessTests", dependencies: ["RadLensPreprocess", "RadLensImaging", "RadLensInference", "RadLensTestSupport"]),
         .testTarget(name: "RadLensDICOMTests", dependencies: ["RadLensImaging", "RadLensTestSupport"]),
-        .testTarget(name: "RadLensCLITests", dependencies: ["radlens", "RadLensTestSupport"]),
+        .testTarget(name: "RadLensCLITests", dependencies: ["radlens", "RadLensImaging", "RadLensTestSupport"]),
     ]
 )

@@ -27,9 +27,10 @@ public final class Analyzer {
     /// Analyses the file at `path` and renders the report text in `language`. Reports record
     /// `displayPath` (default: `path` as the user gave it). With `heatmap`, the outcome carries a
     /// preview of the input and its class activation map, at most `previewSide` pixels a side;
-    /// with `thumbnailSide`, a small gray thumbnail too (the batch worklist's).
+    /// with `thumbnailSide`, a small gray thumbnail too (the batch worklist's); with `dicomResults`,
+    /// the overlay for a Secondary Capture and, for DICOM input, the source's study context.
     public func analyze(path: String, displayPath: String? = nil, language: ReportLanguage = .en, heatmap: Bool = true,
-                        previewSide: Int = 512, thumbnailSide: Int? = nil) -> AnalysisOutcome {
+                        previewSide: Int = 512, thumbnailSide: Int? = nil, dicomResults: Bool = false) -> AnalysisOutcome {
         let clock = ContinuousClock()
         let start = clock.now
         var input = AnalysisReport.InputInfo(path: displayPath ?? path)
@@ -49,8 +50,10 @@ public final class Analyzer {
             input.format = image.source.format?.rawValue
             input.width = image.source.storedWidth
             input.height = image.source.storedHeight
+            var studyContext: DICOMStudyContext?
             if image.source.format == .dicom, let dicom = try? DICOMFile(bytes: bytes, path: path) {
                 input.study = Self.studyInfo(dicom.metadata)
+                studyContext = dicomResults ? dicom.studyContext : nil
             }
             var report = AnalysisReport(status: .ok, input: input, model: modelInfo, findings: [], quality: AnalysisReport.Quality(),
                                         timingsMs: AnalysisReport.Timings(decode: result.timings.decodeMilliseconds,
@@ -75,6 +78,7 @@ public final class Analyzer {
                 imagePNG = try? PNGEncoder(compressionLevel: 3).encode(display)
                 heatmapPNG = cam.flatMap { try? PNGEncoder(compressionLevel: 3).encode($0.overlay(on: display)) }
             }
+            let overlay = dicomResults ? Self.overlay(cam, on: displayImage(image, maxSide: Self.secondaryCaptureSide)) : nil
             let thumbnailPNG = thumbnailSide.flatMap { try? PNGEncoder(compressionLevel: 6).encode(thumbnailImage(image, maxSide: $0)) }
             let rule = manifest.decision
             report.findings = manifest.labels.map { label in
@@ -87,7 +91,8 @@ public final class Analyzer {
             report.report = try? templates.renderText(report, manifest: manifest, language: language)
             report.timingsMs.report = (clock.now - rendered).milliseconds
             report.timingsMs.total = (clock.now - start).milliseconds
-            return AnalysisOutcome(report: report, imagePNG: imagePNG, heatmapPNG: heatmapPNG, thumbnailPNG: thumbnailPNG)
+            return AnalysisOutcome(report: report, imagePNG: imagePNG, heatmapPNG: heatmapPNG, thumbnailPNG: thumbnailPNG,
+                                   overlay: overlay, studyContext: studyContext)
         } catch {
             var report = AnalysisReport(status: .error, input: input, model: modelInfo, findings: [], quality: AnalysisReport.Quality(),
                                         timingsMs: AnalysisReport.Timings(total: (clock.now - start).milliseconds), provenance: provenance,
@@ -95,6 +100,14 @@ public final class Analyzer {
             report.report = nil
             return AnalysisOutcome(report: report, imagePNG: nil, heatmapPNG: nil, thumbnailPNG: nil)
         }
+    }
+
+    /// The longest side of a Secondary Capture's image.
+    static let secondaryCaptureSide = 1024
+
+    /// The heatmap over `display`, or `display` itself when the model has no class activation map.
+    static func overlay(_ cam: ClassActivationMap?, on display: Image) -> Image {
+        cam?.overlay(on: display) ?? display
     }
 
     /// The report-safe DICOM attributes (never patient identifiers).
@@ -127,6 +140,14 @@ public final class Analyzer {
             case .html:
                 return Data(try templates.renderHTML(outcome.report, manifest: manifest, language: language,
                                                      imagePNG: outcome.imagePNG ?? [], heatmapPNG: outcome.heatmapPNG).utf8)
+            case .sr:
+                guard outcome.report.status == .ok else { throw AnalysisError(.io, "no DICOM SR for \(outcome.report.input.path): it was not analysed") }
+                return Data(DICOMStructuredReport(report: outcome.report, study: outcome.studyContext).file())
+            case .sc:
+                guard outcome.report.status == .ok, let overlay = outcome.overlay else {
+                    throw AnalysisError(.io, "no DICOM Secondary Capture for \(outcome.report.input.path): it was not analysed")
+                }
+                return Data(DICOMSecondaryCapture(report: outcome.report, study: outcome.studyContext, overlay: overlay).file())
             }
         } catch let error as AnalysisError {
             throw error
@@ -145,6 +166,20 @@ public struct AnalysisOutcome: Sendable {
     public var heatmapPNG: [UInt8]?
     /// Small gray thumbnail (PNG), when asked for.
     public var thumbnailPNG: [UInt8]?
+    /// The heatmap over the input, for a Secondary Capture, when asked for.
+    public var overlay: Image?
+    /// The DICOM source's patient and study, for DICOM results only (holds patient identifiers).
+    public var studyContext: DICOMStudyContext?
+
+    public init(report: AnalysisReport, imagePNG: [UInt8]? = nil, heatmapPNG: [UInt8]? = nil, thumbnailPNG: [UInt8]? = nil,
+                overlay: Image? = nil, studyContext: DICOMStudyContext? = nil) {
+        self.report = report
+        self.imagePNG = imagePNG
+        self.heatmapPNG = heatmapPNG
+        self.thumbnailPNG = thumbnailPNG
+        self.overlay = overlay
+        self.studyContext = studyContext
+    }
 }
 
 /// RadLens's own version, recorded in every report.

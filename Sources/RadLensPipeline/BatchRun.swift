@@ -102,7 +102,8 @@ public enum BatchRun {
                         continue
                     }
                     let outcome = analyzer.analyze(path: inputPath, displayPath: relative, language: options.language,
-                                                   heatmap: options.formats.contains(.html), thumbnailSide: thumbnailSide)
+                                                   heatmap: options.formats.contains(.html), thumbnailSide: thumbnailSide,
+                                                   dicomResults: options.formats.contains { $0.isDICOM })
                     do {
                         try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: resultBase).deletingLastPathComponent().path,
                                                                 withIntermediateDirectories: true)

@@ -10,6 +10,13 @@ public enum ReportFormat: String, Sendable, CaseIterable, Codable {
     case json
     case fhir
     case html
+    /// DICOM Comprehensive 3D SR (TID 1500): carries the source's patient and study.
+    case sr
+    /// DICOM Secondary Capture of the heatmap overlay: carries the source's patient and study.
+    case sc
+
+    /// DICOM results, the only outputs that carry patient identifiers (PACS needs them).
+    public var isDICOM: Bool { self == .sr || self == .sc }
 
     /// File name extension for files written to an output folder.
     public var fileExtension: String {
@@ -18,6 +25,8 @@ public enum ReportFormat: String, Sendable, CaseIterable, Codable {
         case .json: "json"
         case .fhir: "fhir.json"
         case .html: "html"
+        case .sr: "sr.dcm"
+        case .sc: "sc.dcm"
         }
     }
 }

@@ -16,11 +16,21 @@ struct AnalyzeCommand: ParsableCommand {
             view, pixel spacing and study/series UIDs are used. Without --output the reports go to standard output; with --output each \
             input gets <name>.txt, .json, .fhir.json, .html and a heatmap PNG as requested.
 
+            DICOM results for PACS (need --output): --format sr writes <name>.sr.dcm, a Comprehensive 3D SR \
+            (TID 1500, as IHE AI Results asks: one measurement group per finding, present/absent/indeterminate \
+            and the probability, the model named with its sha256); --format sc writes <name>.sc.dcm, the heatmap \
+            as an RGB Secondary Capture with "research use only" burned in. These are the only outputs that carry \
+            patient identifiers: they copy the source's Patient and Study attributes (name, ID, birth date, sex, \
+            accession number, study UID) so that PACS files them in the source's study, in a new series. UIDs are \
+            derived from the input's and the model's SHA-256, so a rerun writes the same objects' UIDs. PNG and \
+            JPEG inputs get a new study UID and empty patient attributes.
+
             Examples:
               radlens analyze chest.jpeg
               radlens analyze chest.jpeg --lang zh
               radlens analyze chest.jpeg --format json
               radlens analyze a.png b.jpeg --format text,json,fhir,html --output reports/
+              radlens analyze image.dcm --format sr,sc --output results/
             """)
 
     @Argument(help: "Image files.", completion: .file())
@@ -28,7 +38,7 @@ struct AnalyzeCommand: ParsableCommand {
 
     @OptionGroup var model: ModelLocation
 
-    @Option(help: "Comma-separated output formats: text, json, fhir, html.")
+    @Option(help: "Comma-separated output formats: text, json, fhir, html, sr, sc (sr and sc need --output).")
     var format: String = "text"
 
     @Option(help: "Write reports into this folder instead of standard output.", completion: .directory)
@@ -44,12 +54,16 @@ struct AnalyzeCommand: ParsableCommand {
 
     func run() throws {
         let formats = try ReportFormat.parseList(format)
+        if output == nil, let dicom = formats.first(where: \.isDICOM) {
+            throw ValidationError("--format \(dicom.rawValue) writes a DICOM file: give --output FOLDER")
+        }
         let analyzer = try Analyzer(bundle: model.bundle(), options: engine.sessionOptions(), templatePath: template)
         if let output { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
         var failed = false
         var usedStems: [String: Int] = [:]
         for path in files {
-            let outcome = analyzer.analyze(path: path, language: lang, heatmap: formats.contains(.html) || output != nil)
+            let outcome = analyzer.analyze(path: path, language: lang, heatmap: formats.contains(.html) || output != nil,
+                                           dicomResults: formats.contains { $0.isDICOM })
             if let error = outcome.report.error {
                 printError("radlens: \(error.message)")
                 failed = true

@@ -20,6 +20,10 @@ struct BatchCommand: ParsableCommand {
             the same input and model sha256 are skipped (--force redoes all). A bad file is recorded with \
             its error and the run goes on.
 
+            DICOM results for PACS: --format sr,sc adds <relative path>.sr.dcm (TID 1500 Comprehensive 3D SR) and \
+            .sc.dcm (heatmap Secondary Capture). They carry the source's patient and study attributes so PACS files \
+            them with the source: the only outputs that hold patient identifiers (see `radlens analyze --help`).
+
             Exit status: 0 all inputs analysed, 1 some failed, 2 usage or fatal error (e.g. model missing).
 
             Scale out: --shard I/N takes a deterministic share (by path hash); N processes cover every \
@@ -31,6 +35,7 @@ struct BatchCommand: ParsableCommand {
               radlens batch /data/cxr --output /results/cxr
               radlens batch /data/pacs --output out --include "*.jpeg" --include "*.png" --format json,text
               radlens batch /data/cxr --output out-0 --shard 0/4
+              radlens batch /data/dicom --output out --format json,sr,sc
             """)
 
     @Argument(help: "Folder of images (searched recursively).", completion: .directory)
@@ -41,7 +46,7 @@ struct BatchCommand: ParsableCommand {
 
     @OptionGroup var model: ModelLocation
 
-    @Option(help: "Comma-separated formats per input: json (always written), text, fhir, html.")
+    @Option(help: "Comma-separated formats per input: json (always written), text, fhir, html, sr, sc.")
     var format: String = "json"
 
     @Option(help: "Only files whose name matches this glob (repeatable), e.g. \"*.jpeg\".")

@@ -9,7 +9,8 @@ struct InspectCommand: ParsableCommand {
         abstract: "Show format, size, channels, bit depth and sample range of image files; the dataset of DICOM files.",
         discussion: """
             The format is recognised from the file's content, not its extension. For DICOM the dataset \
-            is listed like dcmdump, with patient identifiers masked unless --include-phi is given; \
+            is listed like dcmdump, with patient identifiers masked unless --include-phi is given (DICOM \
+            objects without pixel data, such as RadLens's SR results, are listed too); \
             --format json adds pixel statistics after the modality LUT. A file that cannot be decoded \
             is reported with the reason; the others are still inspected, and the exit status is 1.
 
@@ -45,9 +46,14 @@ struct InspectCommand: ParsableCommand {
                 let bytes = try FileReader.read(path)
                 if try ImageDecoder.format(of: bytes, path: path) == .dicom {
                     let dicom = try DICOMFile(bytes: bytes, path: path)
-                    image = try dicom.image(frame: frame, rendering: .automatic, limits: limits)
-                    var report = InspectReport(image: image, path: path)
-                    report.dicom = DICOMSection(metadata: dicom.metadata, statistics: try? dicom.statistics(frame: frame, limits: limits),
+                    let hasImage = dicom.dataset.contains(.pixelData)
+                    var report = InspectReport(dicomDocumentAt: path)
+                    if hasImage {
+                        image = try dicom.image(frame: frame, rendering: .automatic, limits: limits)
+                        report = InspectReport(image: image, path: path)
+                    }
+                    report.dicom = DICOMSection(metadata: dicom.metadata,
+                                                statistics: hasImage ? try? dicom.statistics(frame: frame, limits: limits) : nil,
                                                 dataset: dicom.dump(includePHI: includePHI))
                     reports.append(report)
                 } else {
@@ -120,12 +126,19 @@ struct InspectReport: Encodable {
         mean = (statistics.mean * 1000).rounded() / 1000
     }
 
+    /// A DICOM object without pixel data (a structured report, for one).
+    init(dicomDocumentAt path: String) {
+        self.path = path
+        format = "dicom"
+    }
+
     init(path: String, error: DecodeError) {
         self.path = path
         self.error = Failure(kind: error.kind.rawValue, message: error.description)
     }
 
     var text: String {
+        guard width != nil else { return "\(path): \(format ?? "?"), no pixel data (modality \(dicom?.metadata.modality ?? "?"))" }
         let channelNames = [1: "gray", 2: "gray+alpha", 3: "RGB", 4: "RGBA"]
         return """
             \(path): \(format ?? "?") \(width ?? 0)x\(height ?? 0) \(channelNames[channels ?? 0] ?? "?"), \

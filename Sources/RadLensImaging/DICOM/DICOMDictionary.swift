@@ -1,6 +1,6 @@
 /// The data dictionary entries RadLens knows: tag, VR (the first when the standard allows several)
-/// and keyword. Generated from pydicom's dictionary for the attributes the reader, the report and
-/// the privacy filter use; other tags print as (gggg,eeee) and read as UN in Implicit VR files.
+/// and keyword. Generated from pydicom's dictionary for the attributes the reader, the report, the
+/// privacy filter and the result writer (SR, SC) use; other tags print as (gggg,eeee) and read as UN in Implicit VR files.
 enum DICOMDictionary {
     /// (tag as 0xGGGGEEEE, VR, keyword), sorted by tag.
     static let entries: [(UInt32, DICOMVR, String)] = [
@@ -38,7 +38,13 @@ enum DICOMDictionary {
         (0x00080094, .SH, "ReferringPhysicianTelephoneNumbers"),
         (0x00080100, .SH, "CodeValue"),
         (0x00080102, .SH, "CodingSchemeDesignator"),
+        (0x00080103, .SH, "CodingSchemeVersion"),
         (0x00080104, .LO, "CodeMeaning"),
+        (0x00080105, .CS, "MappingResource"),
+        (0x00080110, .SQ, "CodingSchemeIdentificationSequence"),
+        (0x00080115, .ST, "CodingSchemeName"),
+        (0x00080116, .ST, "CodingSchemeResponsibleOrganization"),
+        (0x00080201, .SH, "TimezoneOffsetFromUTC"),
         (0x00081010, .SH, "StationName"),
         (0x00081030, .LO, "StudyDescription"),
         (0x0008103E, .LO, "SeriesDescription"),
@@ -50,9 +56,13 @@ enum DICOMDictionary {
         (0x00081080, .LO, "AdmittingDiagnosesDescription"),
         (0x00081090, .LO, "ManufacturerModelName"),
         (0x00081110, .SQ, "ReferencedStudySequence"),
+        (0x00081111, .SQ, "ReferencedPerformedProcedureStepSequence"),
+        (0x00081115, .SQ, "ReferencedSeriesSequence"),
         (0x00081150, .UI, "ReferencedSOPClassUID"),
         (0x00081155, .UI, "ReferencedSOPInstanceUID"),
+        (0x00081199, .SQ, "ReferencedSOPSequence"),
         (0x00082111, .ST, "DerivationDescription"),
+        (0x00082112, .SQ, "SourceImageSequence"),
         (0x00100010, .PN, "PatientName"),
         (0x00100020, .LO, "PatientID"),
         (0x00100021, .LO, "IssuerOfPatientID"),
@@ -78,6 +88,7 @@ enum DICOMDictionary {
         (0x00180050, .DS, "SliceThickness"),
         (0x00180060, .DS, "KVP"),
         (0x00181000, .LO, "DeviceSerialNumber"),
+        (0x00181002, .UI, "DeviceUID"),
         (0x00181004, .LO, "PlateID"),
         (0x00181020, .LO, "SoftwareVersions"),
         (0x00181030, .LO, "ProtocolName"),
@@ -89,6 +100,7 @@ enum DICOMDictionary {
         (0x00185100, .CS, "PatientPosition"),
         (0x00185101, .CS, "ViewPosition"),
         (0x0018700A, .SH, "DetectorID"),
+        (0x0018A001, .SQ, "ContributingEquipmentSequence"),
         (0x0020000D, .UI, "StudyInstanceUID"),
         (0x0020000E, .UI, "SeriesInstanceUID"),
         (0x00200010, .SH, "StudyID"),
@@ -117,6 +129,8 @@ enum DICOMDictionary {
         (0x00280106, .US, "SmallestImagePixelValue"),
         (0x00280107, .US, "LargestImagePixelValue"),
         (0x00280120, .US, "PixelPaddingValue"),
+        (0x00280301, .CS, "BurnedInAnnotation"),
+        (0x00280302, .CS, "RecognizableVisualFeatures"),
         (0x00281040, .CS, "PixelIntensityRelationship"),
         (0x00281041, .SS, "PixelIntensityRelationshipSign"),
         (0x00281050, .DS, "WindowCenter"),
@@ -153,9 +167,29 @@ enum DICOMDictionary {
         (0x00400253, .SH, "PerformedProcedureStepID"),
         (0x00400254, .LO, "PerformedProcedureStepDescription"),
         (0x00400275, .SQ, "RequestAttributesSequence"),
+        (0x004008EA, .SQ, "MeasurementUnitsCodeSequence"),
         (0x00401001, .SH, "RequestedProcedureID"),
         (0x00402016, .LO, "PlacerOrderNumberImagingServiceRequest"),
         (0x00402017, .LO, "FillerOrderNumberImagingServiceRequest"),
+        (0x0040A010, .CS, "RelationshipType"),
+        (0x0040A040, .CS, "ValueType"),
+        (0x0040A043, .SQ, "ConceptNameCodeSequence"),
+        (0x0040A050, .CS, "ContinuityOfContent"),
+        (0x0040A124, .UI, "UID"),
+        (0x0040A160, .UT, "TextValue"),
+        (0x0040A168, .SQ, "ConceptCodeSequence"),
+        (0x0040A170, .SQ, "PurposeOfReferenceCodeSequence"),
+        (0x0040A300, .SQ, "MeasuredValueSequence"),
+        (0x0040A30A, .DS, "NumericValue"),
+        (0x0040A372, .SQ, "PerformedProcedureCodeSequence"),
+        (0x0040A375, .SQ, "CurrentRequestedProcedureEvidenceSequence"),
+        (0x0040A491, .CS, "CompletionFlag"),
+        (0x0040A493, .CS, "VerificationFlag"),
+        (0x0040A496, .CS, "PreliminaryFlag"),
+        (0x0040A504, .SQ, "ContentTemplateSequence"),
+        (0x0040A730, .SQ, "ContentSequence"),
+        (0x0040DB00, .CS, "TemplateIdentifier"),
+        (0x00700084, .PN, "ContentCreatorName"),
         (0x20500020, .CS, "PresentationLUTShape"),
         (0x7FE00008, .OF, "FloatPixelData"),
         (0x7FE00009, .OD, "DoubleFloatPixelData"),
@@ -174,6 +208,15 @@ enum DICOMDictionary {
         if tag.element == 0 { return .UL }
         return byTag[tag.rawValue]?.vr ?? .UN
     }
+
+    private static let byKeyword: [String: (tag: DICOMTag, vr: DICOMVR)] = {
+        var table: [String: (tag: DICOMTag, vr: DICOMVR)] = [:]
+        for (tag, vr, keyword) in entries { table[keyword] = (DICOMTag(UInt16(tag >> 16), UInt16(tag & 0xFFFF)), vr) }
+        return table
+    }()
+
+    /// The tag and VR of `keyword` (e.g. "PatientName"), or nil when the dictionary lacks it.
+    static func entry(keyword: String) -> (tag: DICOMTag, vr: DICOMVR)? { byKeyword[keyword] }
 
     /// The keyword of `tag`, or nil for tags outside this dictionary.
     static func keyword(of tag: DICOMTag) -> String? {
