@@ -28,7 +28,7 @@ help:
 	@echo "make install  build release and install into PREFIX=$(PREFIX) (DESTDIR for staging); make uninstall"
 	@echo "make deb      a Debian package (build-artifacts/radlens_VERSION_ARCH.deb)"
 	@echo "make asan     run the decoder and engine tests under AddressSanitizer"
-	@echo "make fixtures regenerate Tests/Fixtures (synthetic PNG/JPEG, CMYK JPEG and malformed corpus)"
+	@echo "make fixtures regenerate Tests/Fixtures (synthetic PNG/JPEG, CMYK JPEG and malformed corpus; DICOM: see Tests/Fixtures/dicom/README.md)"
 	@echo "make samples  regenerate SampleImages from the pydicom-data package"
 	@echo "make bench    engine vs ONNX Runtime, decode vs djpeg/Pillow, pipeline vs Python (Benchmarks/README.md)"
 	@echo "make train    train the shipped model (PyTorch, CPU, about an hour; Training/README.md)"

@@ -3,16 +3,19 @@ import Foundation
 import RadLensTestSupport
 import Testing
 
-/// JPEG lossless and JPEG-LS frames (DCMTK-encoded, Tests/Fixtures/dicom) cut short give a clear
+/// JPEG lossless and JPEG-LS frames (DCMTK-encoded) and HTJ2K frames (OpenJPH-encoded; all in
+/// Tests/Fixtures/dicom) cut short give a clear
 /// DecodeError naming the file; with a flipped bit, an error or other values (a flip the codec
 /// cannot see); never a crash or a hang.
 @Suite struct DICOMCodecStreamTests {
     static let files = ["CT_small_jpeg_lossless_sv5.dcm", "MR_small_jpeg_lossless_sv7_pt2.dcm", "SC_rgb_jpeg_lossless_sv1.dcm",
-                        "CT_small_jpeg_ls_lossless.dcm", "emri_small_jpeg_ls_near.dcm", "SC_rgb_jpeg_ls_planar.dcm"]
+                        "CT_small_jpeg_ls_lossless.dcm", "emri_small_jpeg_ls_near.dcm", "SC_rgb_jpeg_ls_planar.dcm",
+                        "CT_small_htj2k_lossless.dcm", "emri_small_htj2k_rpcl.dcm", "image_dfl_htj2k_lossy.dcm"]
 
     /// The codec that decodes `name`'s frames.
     static func decode(_ name: String, _ frame: [UInt8], _ pixel: DICOMPixelDescription) throws(DecodeError) -> DICOMFrame {
-        name.contains("jpeg_ls")
+        if name.contains("htj2k") { return try DICOMJPEG2000.decode(frame, pixel: pixel, limits: DecodeLimits(), path: "/damaged/\(name)") }
+        return name.contains("jpeg_ls")
             ? try DICOMJPEGLS.decode(frame, pixel: pixel, limits: DecodeLimits(), path: "/damaged/\(name)")
             : try DICOMJPEGLossless.decode(frame, pixel: pixel, limits: DecodeLimits(), path: "/damaged/\(name)")
     }

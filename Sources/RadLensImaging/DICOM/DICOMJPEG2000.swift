@@ -1,8 +1,8 @@
 import COpenJPEG
 import Glibc
 
-/// JPEG 2000 frames (lossless .90 and lossy .91) through OpenJPEG, reading from memory with
-/// user stream callbacks. OpenJPEG reports failures by return value (no longjmp); its error
+/// JPEG 2000 frames (lossless .90, lossy .91) and HTJ2K frames (.201-.203, Part 15 block coder)
+/// through OpenJPEG 2.5, reading from memory with user stream callbacks. OpenJPEG reports failures by return value (no longjmp); its error
 /// messages are captured and put in the `DecodeError`.
 enum DICOMJPEG2000 {
     /// The compressed frame, read by OpenJPEG's callbacks.

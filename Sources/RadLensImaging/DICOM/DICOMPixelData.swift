@@ -114,7 +114,9 @@ extension DICOMFile {
             return try DICOMRLE.decode(data, pixel: pixel, path: path)
         case DICOMTransferSyntax.jpegBaseline:
             return try DICOMJPEG.decode(data, pixel: pixel, limits: limits, decoder: jpeg ?? JPEGDecoder(), path: path)
-        case DICOMTransferSyntax.jpeg2000Lossless, DICOMTransferSyntax.jpeg2000:
+        case DICOMTransferSyntax.jpeg2000Lossless, DICOMTransferSyntax.jpeg2000,
+             DICOMTransferSyntax.htj2kLossless, DICOMTransferSyntax.htj2kLosslessRPCL, DICOMTransferSyntax.htj2k:
+            // OpenJPEG 2.5 decodes HTJ2K codestreams (block coder of Part 15) like Part 1 ones.
             return try DICOMJPEG2000.decode(data, pixel: pixel, limits: limits, path: path)
         case DICOMTransferSyntax.jpegLossless, DICOMTransferSyntax.jpegLosslessSV1:
             return try DICOMJPEGLossless.decode(data, pixel: pixel, limits: limits, path: path)

@@ -24,6 +24,10 @@ public struct DICOMTransferSyntax: Sendable, Equatable, CustomStringConvertible 
     public static let jpegLSNearLossless = "1.2.840.10008.1.2.4.81"
     public static let jpeg2000Lossless = "1.2.840.10008.1.2.4.90"
     public static let jpeg2000 = "1.2.840.10008.1.2.4.91"
+    /// High-Throughput JPEG 2000 (Part 15): lossless, lossless with RPCL progression, and lossy.
+    public static let htj2kLossless = "1.2.840.10008.1.2.4.201"
+    public static let htj2kLosslessRPCL = "1.2.840.10008.1.2.4.202"
+    public static let htj2k = "1.2.840.10008.1.2.4.203"
 
     /// Names of the transfer syntaxes in PS3.6 Table A-1 that RadLens may meet.
     static let names: [String: String] = [
@@ -46,6 +50,7 @@ public struct DICOMTransferSyntax: Sendable, Equatable, CustomStringConvertible 
         "1.2.840.10008.1.2.4.101": "MPEG2 Main Profile / High Level",
         "1.2.840.10008.1.2.4.102": "MPEG-4 AVC/H.264 High Profile / Level 4.1",
         "1.2.840.10008.1.2.4.201": "High-Throughput JPEG 2000 (Lossless Only)",
+        "1.2.840.10008.1.2.4.202": "High-Throughput JPEG 2000 with RPCL Options (Lossless Only)",
         "1.2.840.10008.1.2.4.203": "High-Throughput JPEG 2000",
         "1.2.840.10008.1.2.5": "RLE Lossless",
     ]

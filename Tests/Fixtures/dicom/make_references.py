@@ -81,6 +81,15 @@ FILES = [
     ("MR_small_jpeg_ls_lossless.dcm", PYDICOM_TEST_FILES, 0),  # JPEG-LS lossless, from pydicom
 ] + [(name, ENCODED, 0) for name, *_ in DCMTK_ENCODINGS]
 
+# HTJ2K encodings by OpenJPH (Debian openjph-tools 0.9, ojph_compress), one codestream per frame:
+# (output name, transfer syntax, ojph options, source file, source folder, frame to reference).
+HTJ2K_LOSSLESS, HTJ2K_LOSSLESS_RPCL, HTJ2K = "1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203"
+OPENJPH_ENCODINGS = [
+    ("CT_small_htj2k_lossless.dcm", HTJ2K_LOSSLESS, ["-reversible", "true", "-prog_order", "LRCP"], "CT_small.dcm", PYDICOM_TEST_FILES, 0),  # signed 16-bit
+    ("emri_small_htj2k_rpcl.dcm", HTJ2K_LOSSLESS_RPCL, ["-reversible", "true", "-prog_order", "RPCL"], "emri_small.dcm", DATA_STORE, 3),  # 12-bit, 10 frames
+    ("image_dfl_htj2k_lossy.dcm", HTJ2K, ["-reversible", "false", "-qstep", "0.01"], "image_dfl.dcm", PYDICOM_TEST_FILES, 0),  # 8-bit, irreversible
+]
+
 
 # pylibjpeg-libjpeg 2.5.0 returns -1 for every sample of a lossless JPEG with a point transform;
 # DCMTK's own decoder (dcmdjpeg) gives the original values with their low Pt bits cleared, as
@@ -91,6 +100,34 @@ REFERENCE_BY_DCMDJPEG = {"MR_small_jpeg_lossless_sv7_pt2.dcm"}
 def encode_with_dcmtk() -> None:
     for name, tool, options, source, folder in DCMTK_ENCODINGS:
         subprocess.run([tool, *options, str(folder / source), str(ENCODED / name)], check=True)
+
+def encode_with_openjph() -> None:
+    """Each frame as raw planar samples (.yuv: little-endian 16-bit above 8 bits) through
+    ojph_compress; the codestreams encapsulated one fragment per frame. Lossless ones must give
+    back the source's values exactly (checked here, before any reference is written)."""
+    for name, syntax, options, source, folder, _ in OPENJPH_ENCODINGS:
+        ds = pydicom.dcmread(folder / source)
+        frames = ds.pixel_array.reshape(-1, ds.Rows, ds.Columns)
+        signed = ds.PixelRepresentation == 1
+        codestreams = []
+        for index, frame in enumerate(frames):
+            raw, j2c = ENCODED / f"{name}-{index}.yuv", ENCODED / f"{name}-{index}.j2c"
+            frame.astype("<i2" if signed else "<u2" if ds.BitsAllocated > 8 else "u1").tofile(raw)
+            subprocess.run(["ojph_compress", "-i", str(raw), "-o", str(j2c), *options,
+                            "-dims", f"{{{ds.Columns},{ds.Rows}}}", "-num_comps", "1", "-signed", "true" if signed else "false",
+                            "-bit_depth", str(ds.BitsStored), "-downsamp", "{1,1}"], check=True, capture_output=True)
+            codestreams.append(j2c.read_bytes())
+        ds.file_meta.TransferSyntaxUID = syntax
+        ds.PixelData = pydicom.encaps.encapsulate(codestreams)
+        ds["PixelData"].VR = "OB"
+        ds["PixelData"].is_undefined_length = True
+        if syntax == HTJ2K:
+            ds.LossyImageCompression = "01"
+            ds.LossyImageCompressionMethod = "ISO_15444_15"
+        ds.save_as(ENCODED / name, enforce_file_format=True)
+        decoded = pydicom.dcmread(ENCODED / name).pixel_array.reshape(frames.shape)
+        if syntax != HTJ2K:
+            assert np.array_equal(decoded, frames), f"{name}: OpenJPH lossless round trip differs"
 
 MASK64 = (1 << 64) - 1
 
@@ -130,39 +167,52 @@ def make_references() -> None:
     SC_rgb_jpeg references move by up to 2 (see PydicomReferenceTests.tolerance): keep the
     committed ones unless that is intended."""
     encode_with_dcmtk()
+    encode_with_openjph()
     shutil.rmtree(HERE / "references", ignore_errors=True)
     files = HERE / "files"
     refs = HERE / "references"
     files.mkdir(exist_ok=True)
     refs.mkdir(exist_ok=True)
-    for name, folder, frame in FILES:
-        shutil.copyfile(folder / name, files / name)
-        if frame is None:
-            continue
-        ds = pydicom.dcmread(folder / name, force=True)
-        if name in REFERENCE_BY_DCMDJPEG:
-            decoded = ENCODED / ("dcmdjpeg-" + name)
-            subprocess.run(["dcmdjpeg", str(folder / name), str(decoded)], check=True)
-            ds = pydicom.dcmread(decoded)
-        if "TransferSyntaxUID" not in ds.file_meta:  # no file meta: pydicom found the encoding
-            ds.file_meta.TransferSyntaxUID = (pydicom.uid.ImplicitVRLittleEndian if ds.is_implicit_VR
-                                              else pydicom.uid.ExplicitVRLittleEndian)
-        if "PixelData" not in ds:
-            print(f"{name}: no pixel data, no reference")
-            continue
-        frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
-        stem = refs / Path(name).stem
-        # Stored values (YBR converted to RGB as pydicom 3 does by default).
-        arr = ds.pixel_array
-        if frames > 1:
-            arr = arr[frame]
-        reference(name, arr, stem, {"frame": frame, "photometric": str(ds.PhotometricInterpretation)})
-        if ds.get("SamplesPerPixel", 1) == 1 and ds.PhotometricInterpretation != "PALETTE COLOR":
-            modality = apply_modality_lut(arr, ds)
-            reference(name, modality, refs / (Path(name).stem + ".modality"), {"frame": frame})
-        if ds.PhotometricInterpretation == "PALETTE COLOR":
-            rgb = apply_color_lut(arr, ds)
-            reference(name, rgb, refs / (Path(name).stem + ".rgb"), {"frame": frame})
+    for name, folder, frame in FILES + [(name, ENCODED, frame) for name, *_, frame in OPENJPH_ENCODINGS]:
+        write_reference(name, folder, frame, files, refs)
+
+
+def make_htj2k_references() -> None:
+    """Only the HTJ2K files and their references (the others stay as committed)."""
+    encode_with_openjph()
+    for name, *_, frame in OPENJPH_ENCODINGS:
+        write_reference(name, ENCODED, frame, HERE / "files", HERE / "references")
+
+
+def write_reference(name: str, folder: Path, frame: int | None, files: Path, refs: Path) -> None:
+    """Copies `name` into files/ and writes pydicom's decoded values of `frame` into refs/."""
+    shutil.copyfile(folder / name, files / name)
+    if frame is None:
+        return
+    ds = pydicom.dcmread(folder / name, force=True)
+    if name in REFERENCE_BY_DCMDJPEG:
+        decoded = ENCODED / ("dcmdjpeg-" + name)
+        subprocess.run(["dcmdjpeg", str(folder / name), str(decoded)], check=True)
+        ds = pydicom.dcmread(decoded)
+    if "TransferSyntaxUID" not in ds.file_meta:  # no file meta: pydicom found the encoding
+        ds.file_meta.TransferSyntaxUID = (pydicom.uid.ImplicitVRLittleEndian if ds.is_implicit_VR
+                                          else pydicom.uid.ExplicitVRLittleEndian)
+    if "PixelData" not in ds:
+        print(f"{name}: no pixel data, no reference")
+        return
+    frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
+    stem = refs / Path(name).stem
+    # Stored values (YBR converted to RGB as pydicom 3 does by default).
+    arr = ds.pixel_array
+    if frames > 1:
+        arr = arr[frame]
+    reference(name, arr, stem, {"frame": frame, "photometric": str(ds.PhotometricInterpretation)})
+    if ds.get("SamplesPerPixel", 1) == 1 and ds.PhotometricInterpretation != "PALETTE COLOR":
+        modality = apply_modality_lut(arr, ds)
+        reference(name, modality, refs / (Path(name).stem + ".modality"), {"frame": frame})
+    if ds.PhotometricInterpretation == "PALETTE COLOR":
+        rgb = apply_color_lut(arr, ds)
+        reference(name, rgb, refs / (Path(name).stem + ".rgb"), {"frame": frame})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -337,6 +387,10 @@ def make_without_preamble() -> None:
 
 
 if __name__ == "__main__":
+    import sys
+    if sys.argv[1:] == ["--htj2k-only"]:
+        make_htj2k_references()
+        sys.exit()
     make_references()
     make_malformed()
     make_hostile()
