@@ -3,8 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # System packages: C libraries we bind, and the independent reference tools the tests run.
-APT_PACKAGES := pkg-config libpng-dev libturbojpeg0-dev libjpeg-turbo-progs netpbm libopenjp2-7-dev libcharls-dev dcmtk zlib1g-dev
-TEST_APT_PACKAGES = $(SLURM_PACKAGES) dpkg-dev $(DICOM_VALIDATOR_PACKAGES)
+APT_PACKAGES := pkg-config libpng-dev libturbojpeg0-dev libjpeg-turbo-progs netpbm libopenjp2-7-dev libcharls-dev libcurl4-openssl-dev dcmtk zlib1g-dev
+TEST_APT_PACKAGES = $(SLURM_PACKAGES) dpkg-dev $(DICOM_VALIDATOR_PACKAGES) $(PACS_PACKAGES)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TEST_VENV := .venv-test
 TRAIN_VENV := .venv-train
@@ -14,6 +14,8 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 # The validators every DICOM result (SR, SC) must pass: dciodvfy and PixelMed's DicomSRValidator.
 DICOM_VALIDATOR_PACKAGES := dicom3tools libpixelmed-java default-jre-headless
+# A real PACS for the DICOMweb test (Orthanc and its DICOMweb plugin; curl loads it independently).
+PACS_PACKAGES := orthanc orthanc-dicomweb curl
 # Slurm (single node, plain daemons) for the scheduler test; dpkg-dev for make deb.
 SLURM_PACKAGES := slurmctld slurmd slurm-client munge
 NORMAL_SAMPLE := SampleImages/child-normal-IM-0061-0001.jpeg
@@ -37,7 +39,7 @@ help:
 deps:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
 
-## What only the tests need on top (the Slurm scheduler test, the DICOM validators).
+## What only the tests need on top (the Slurm scheduler test, the DICOM validators, Orthanc).
 test-deps:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(TEST_APT_PACKAGES)"
 

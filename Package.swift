@@ -43,6 +43,7 @@ let package = Package(
             providers: [.apt(["libopenjp2-7-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCharLS", pkgConfig: "charls", providers: [.apt(["libcharls-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // libpng reports errors with longjmp, which must never cross Swift frames:
         // this C shim owns every setjmp and returns plain error codes.
         .target(name: "_RadLensPNGShim", dependencies: ["CPNG"]),
@@ -80,17 +81,21 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ]),
 
+        // PACS: DICOMweb (QIDO-RS, WADO-RS, STOW-RS) over libcurl; the C shim types its variadic calls.
+        .target(name: "_RadLensCurlShim", dependencies: ["CCurl"]),
+        .target(name: "RadLensDICOMweb", dependencies: ["CCurl", "_RadLensCurlShim"]),
+
         // Stage 5: the pipelines (analyze, evaluate, batch) that compose the stages.
         .target(
             name: "RadLensPipeline",
-            dependencies: ["RadLensImaging", "RadLensPreprocess", "RadLensInference", "RadLensReport"],
+            dependencies: ["RadLensImaging", "RadLensPreprocess", "RadLensInference", "RadLensReport", "RadLensDICOMweb"],
             swiftSettings: optimized),
 
         // The command-line tool: parsing and printing only.
         .executableTarget(
             name: "radlens",
             dependencies: [
-                "RadLensImaging", "RadLensInference", "RadLensPipeline", "RadLensReport",
+                "RadLensImaging", "RadLensInference", "RadLensPipeline", "RadLensReport", "RadLensDICOMweb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -106,6 +111,7 @@ let package = Package(
                     "_RadLensKernelsGeneric", "_RadLensKernelsAVX2", "_RadLensKernelsAVX512", "RadLensTestSupport"]),
         .testTarget(name: "RadLensPreprocessTests", dependencies: ["RadLensPreprocess", "RadLensImaging", "RadLensInference", "RadLensTestSupport"]),
         .testTarget(name: "RadLensDICOMTests", dependencies: ["RadLensImaging", "RadLensTestSupport"]),
+        .testTarget(name: "RadLensDICOMwebTests", dependencies: ["RadLensDICOMweb", "RadLensTestSupport"]),
         .testTarget(name: "RadLensCLITests", dependencies: ["radlens", "RadLensImaging", "RadLensTestSupport"]),
     ]
 )

@@ -12,7 +12,10 @@ public enum InputWalker {
         guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw AnalysisError(.io, "\(directory): not a folder")
         }
+        // The output folder is skipped when it lies inside the input, not when it holds the input
+        // (DICOMweb batches analyse the instances they retrieved into the output folder).
         let excludedPath = excluded.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            .flatMap { root.path.hasPrefix($0 + "/") ? nil : $0 }
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey],
                                                           options: [.skipsHiddenFiles]) else {
             throw AnalysisError(.io, "\(directory): cannot list")

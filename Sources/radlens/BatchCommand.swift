@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import RadLensDICOMweb
 import RadLensInference
 import RadLensPipeline
 import RadLensReport
@@ -24,6 +25,17 @@ struct BatchCommand: ParsableCommand {
             .sc.dcm (heatmap Secondary Capture). They carry the source's patient and study attributes so PACS files \
             them with the source: the only outputs that hold patient identifiers (see `radlens analyze --help`).
 
+            From a PACS over DICOMweb: give the server's DICOMweb root as input. QIDO-RS finds the studies \
+            matching --query and their image instances (not SR, presentation states or RadLens's own \
+            results); WADO-RS retrieves them, streamed to disk, into <output>/.dicomweb/instances/ (the \
+            source images, patient identifiers included: protect or delete that folder); they are analysed \
+            as above; with --push each result's SR (and SC with --format sc) is stored into its source's \
+            study by STOW-RS and recorded in <result>.pushed.json, so a rerun pushes nothing twice and \
+            completes a run that stopped (server down, timeout). --shard splits by SOP Instance UID. \
+            Credentials come from RADLENS_DICOMWEB_USER and RADLENS_DICOMWEB_PASSWORD (basic), \
+            RADLENS_DICOMWEB_TOKEN (bearer) or --netrc FILE, never from the command line, and are never \
+            logged. See docs/dicomweb.md.
+
             Exit status: 0 all inputs analysed, 1 some failed, 2 usage or fatal error (e.g. model missing).
 
             Scale out: --shard I/N takes a deterministic share (by path hash); N processes cover every \
@@ -36,9 +48,12 @@ struct BatchCommand: ParsableCommand {
               radlens batch /data/pacs --output out --include "*.jpeg" --include "*.png" --format json,text
               radlens batch /data/cxr --output out-0 --shard 0/4
               radlens batch /data/dicom --output out --format json,sr,sc
+              RADLENS_DICOMWEB_USER=ai RADLENS_DICOMWEB_PASSWORD=... \\
+                radlens batch https://pacs.example.org/dicom-web --output out --query ModalitiesInStudy=CR --push
             """)
 
-    @Argument(help: "Folder of images (searched recursively).", completion: .directory)
+    @Argument(help: "Folder of images (searched recursively), or a DICOMweb root URL (http(s)://host:port/dicom-web).",
+              completion: .directory)
     var input: String
 
     @Option(help: "Output folder.", completion: .directory)
@@ -64,6 +79,22 @@ struct BatchCommand: ParsableCommand {
     @Option(help: "Process share I of N (e.g. 0/4); default from Slurm or Kubernetes environment variables.")
     var shard: String?
 
+    @Option(help: ArgumentHelp("DICOMweb input: a QIDO-RS study query KEY=VALUE (repeatable), e.g. ModalitiesInStudy=CR, StudyDate=20240101-.",
+                               valueName: "key=value"))
+    var query: [String] = []
+
+    @Flag(help: "DICOMweb input: store each result's SR (and SC with --format sc) into its source's study (STOW-RS).")
+    var push = false
+
+    @Option(help: "DICOMweb input: push to this DICOMweb root instead of the source server.")
+    var pushTo: String?
+
+    @Option(help: "DICOMweb credentials from a netrc file (else RADLENS_DICOMWEB_USER/_PASSWORD or RADLENS_DICOMWEB_TOKEN).", completion: .file())
+    var netrc: String?
+
+    @Option(help: "DICOMweb over TLS: trust the CA certificates in this PEM file instead of the system's.", completion: .file())
+    var caFile: String?
+
     @Flag(help: "Redo inputs that already have a result.")
     var force = false
 
@@ -84,13 +115,35 @@ struct BatchCommand: ParsableCommand {
             let shardValue = try shard.map { text throws(AnalysisError) in try Shard(parsing: text) }
                 ?? Shard.fromEnvironment(ProcessInfo.processInfo.environment)
             let modelPath = try model.resolvedPath()
+            let isDICOMweb = input.hasPrefix("http://") || input.hasPrefix("https://")
+            if !isDICOMweb, let option = [("--query", !query.isEmpty), ("--push", push), ("--push-to", pushTo != nil),
+                                          ("--netrc", netrc != nil), ("--ca-file", caFile != nil)].first(where: \.1)?.0 {
+                throw ValidationError("\(option) needs a DICOMweb URL as input (http(s)://host:port/dicom-web)")
+            }
+            if (push || pushTo != nil) && !formats.contains(.sr) { formats.append(.sr) }
             let options = BatchOptions(input: input, output: output, modelPath: modelPath, formats: formats, include: include,
                                        jobs: jobs, threadsPerJob: threads, shard: shardValue, force: force, language: lang,
                                        precision: precision)
             logger.info("batch started", metadata: ["input": "\(input)", "output": "\(output)", "shard": "\(shardValue?.description ?? "all")"])
             let reporter = ProgressReporter(logger: logger, quiet: quiet)
-            let record = try BatchRun.run(options) { counts in reporter.update(counts) }
-            reporter.finish()
+            let record: BatchRecord
+            if isDICOMweb {
+                let pacs = try pacsOptions(batch: options)
+                let (pacsCounts, pacsRecord) = try PACSBatchRun.run(pacs, log: { line in logger.info("\(line)") }) { counts in reporter.update(counts) }
+                record = pacsRecord
+                reporter.finish()
+                let p = pacsCounts
+                logger.info("dicomweb finished", metadata: ["studies": "\(p.studies)", "instances": "\(p.instances)", "retrieved": "\(p.retrieved)",
+                                                           "cached": "\(p.cached)", "ignored": "\(p.ignored)", "retrieveFailed": "\(p.retrieveFailed)",
+                                                           "pushed": "\(p.pushed)", "alreadyPushed": "\(p.alreadyPushed)", "pushFailed": "\(p.pushFailed)"])
+                if p.retrieveFailed + p.pushFailed > 0 {
+                    logger.warning("some instances could not be retrieved or pushed; see the log above")
+                    throw ExitCode(1)
+                }
+            } else {
+                record = try BatchRun.run(options) { counts in reporter.update(counts) }
+                reporter.finish()
+            }
             let c = record.counts
             logger.info("batch finished", metadata: ["inputs": "\(c.inputs)", "analysed": "\(c.analysed)", "skipped": "\(c.skipped)",
                                                      "failed": "\(c.failed)", "seconds": "\(String(format: "%.1f", record.durationSeconds))"])
@@ -102,6 +155,29 @@ struct BatchCommand: ParsableCommand {
             logger.error("\(error.message)")
             throw ExitCode(2)
         }
+    }
+}
+
+extension BatchCommand {
+    /// The DICOMweb side of a batch: query, push target, credentials (environment or netrc,
+    /// never the command line) and TLS trust.
+    func pacsOptions(batch: BatchOptions) throws(AnalysisError) -> PACSBatchOptions {
+        var pairs: [(String, String)] = []
+        for item in query {
+            let parts = item.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, !parts[0].isEmpty else { throw AnalysisError(.io, "--query \"\(item)\" is not KEY=VALUE (e.g. ModalitiesInStudy=CR)") }
+            pairs.append((String(parts[0]), String(parts[1])))
+        }
+        if let netrc, !FileManager.default.isReadableFile(atPath: netrc) { throw AnalysisError(.io, "--netrc \(netrc): cannot read the file") }
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) { throw AnalysisError(.io, "--ca-file \(caFile): cannot read the file") }
+        let credentials: DICOMwebConfiguration.Credentials
+        do {
+            credentials = try DICOMwebConfiguration.credentials(environment: ProcessInfo.processInfo.environment, netrc: netrc)
+        } catch {
+            throw AnalysisError(.io, error.message)
+        }
+        return PACSBatchOptions(root: input, query: pairs, pushTo: pushTo ?? (push ? input : nil),
+                                configuration: DICOMwebConfiguration(credentials: credentials, caFile: caFile), batch: batch)
     }
 }
 

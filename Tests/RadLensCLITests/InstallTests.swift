@@ -57,7 +57,7 @@ import Testing
         // The Swift runtime and Foundation are linked in: only system C libraries remain.
         let ldd = try ProcessRunner.run("ldd", [binary.path]).stdoutText
         #expect(!ldd.contains("libswift") && !ldd.contains("Foundation") && !ldd.contains("libdispatch") && !ldd.contains("not found"), "\(ldd)")
-        for library in ["libpng16", "libturbojpeg", "libopenjp2", "libcharls", "libz"] { #expect(ldd.contains(library), "\(library) is linked") }
+        for library in ["libpng16", "libturbojpeg", "libopenjp2", "libcharls", "libcurl", "libz"] { #expect(ldd.contains(library), "\(library) is linked") }
         let licences = try FileManager.default.contentsOfDirectory(atPath: prefix.appendingPathComponent("share/doc/radlens/licenses").path)
         #expect(licences.contains("swift-runtime.txt") && licences.contains("training-data-kermany-CC-BY-4.0.txt"))
     }
@@ -68,7 +68,7 @@ import Testing
         try #require(build.status == 0, "make_deb failed: \(build.stderr)")
         let deb = try #require(build.stdoutText.split(separator: "\n").first.map(String.init))
         let depends = try ProcessRunner.run("dpkg-deb", ["-f", deb, "Depends"]).stdoutText
-        for package in ["libpng16-16", "libturbojpeg0", "libopenjp2-7", "libcharls2", "zlib1g", "libc6"] {
+        for package in ["libpng16-16", "libturbojpeg0", "libopenjp2-7", "libcharls2", "libcurl4", "zlib1g", "libc6"] {
             #expect(depends.contains(package), "Depends names \(package): \(depends)")
         }
         #expect(!depends.contains("swift"))
