@@ -14,8 +14,9 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 # The validators every DICOM result (SR, SC) must pass: dciodvfy and PixelMed's DicomSRValidator.
 DICOM_VALIDATOR_PACKAGES := dicom3tools libpixelmed-java default-jre-headless
-# A real PACS for the DICOMweb test (Orthanc and its DICOMweb plugin; curl loads it independently).
-PACS_PACKAGES := orthanc orthanc-dicomweb curl
+# A real PACS for the DICOMweb test (Orthanc and its DICOMweb plugin; curl loads it independently;
+# socat and openssl put it behind TLS with a throw-away CA).
+PACS_PACKAGES := orthanc orthanc-dicomweb curl socat openssl
 # Slurm (single node, plain daemons) for the scheduler test; dpkg-dev for make deb.
 SLURM_PACKAGES := slurmctld slurmd slurm-client munge
 NORMAL_SAMPLE := SampleImages/child-normal-IM-0061-0001.jpeg

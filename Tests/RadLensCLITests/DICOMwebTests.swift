@@ -20,8 +20,15 @@ import Testing
         let password: String
         var credentials: [String: String] { ["RADLENS_DICOMWEB_USER": "radlens", "RADLENS_DICOMWEB_PASSWORD": password, "RADLENS_MODEL": ""] }
 
-        static func start(_ folder: URL) throws -> Server {
-            let started = try ProcessRunner.run(DICOMwebTests.script, ["start", folder.path])
+        /// The CA a client must trust, for a server started with TLS.
+        var caFile: String? {
+            let path = folder.appendingPathComponent("ca.pem").path
+            return FileManager.default.fileExists(atPath: path) ? path : nil
+        }
+        var curlTrust: [String] { caFile.map { ["--cacert", $0] } ?? [] }
+
+        static func start(_ folder: URL, tls: Bool = false) throws -> Server {
+            let started = try ProcessRunner.run(DICOMwebTests.script, ["start", folder.path], environment: tls ? ["ORTHANC_TLS": "1"] : nil)
             try #require(started.status == 0, "Orthanc did not start: \(started.stderr)")
             let password = try String(contentsOf: folder.appendingPathComponent("password"), encoding: .utf8)
             return Server(folder: folder, url: started.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines), password: password)
@@ -33,7 +40,7 @@ import Testing
         /// A GET of Orthanc's (or DICOMweb's) JSON, by curl.
         func json(_ path: String) throws -> JSON {
             let base = url.replacingOccurrences(of: "/dicom-web", with: "")
-            let result = try ProcessRunner.run("curl", ["-fsS", "-u", "radlens:\(password)", base + path])
+            let result = try ProcessRunner.run("curl", ["-fsS"] + curlTrust + ["-u", "radlens:\(password)", base + path])
             try #require(result.status == 0, "curl \(path): \(result.stderr)")
             return result.stdout.isEmpty ? try JSON(Data("[]".utf8)) : try JSON(result.stdout)
         }
@@ -50,7 +57,7 @@ import Testing
             body += Data("--\(boundary)--\r\n".utf8)
             let request = try TestPaths.temporaryDirectory("stow").appendingPathComponent("body")
             try body.write(to: request)
-            let result = try ProcessRunner.run("curl", ["-fsS", "-u", "radlens:\(password)", "-X", "POST",
+            let result = try ProcessRunner.run("curl", ["-fsS"] + curlTrust + ["-u", "radlens:\(password)", "-X", "POST",
                                                         "-H", "Content-Type: multipart/related; type=\"application/dicom\"; boundary=\(boundary)",
                                                         "--data-binary", "@\(request.path)", url + "/studies"])
             try #require(result.status == 0, "STOW-RS of the samples: \(result.stderr)")
@@ -152,6 +159,36 @@ import Testing
             #expect(try server.structuredReports(in: study) == [sr], "study \(study) holds its SR after the rerun")
         }
         #expect(try server.instanceCount == Self.samples.count * 3, "each source, its SR and its SC, once")
+    }
+}
+
+extension DICOMwebTests {
+    /// Behind TLS (a hospital CA), with credentials from a netrc file, in two shards: the
+    /// system's CAs are not enough, --ca-file is; the shards split the instances between them.
+    @Test(.enabled(if: available && ProcessRunner.available("socat") && ProcessRunner.available("openssl"),
+                   "orthanc, orthanc-dicomweb, curl, socat or openssl is not installed; `make test` installs them"))
+    func tlsWithAHospitalCANetrcAndShards() throws {
+        let server = try Server.start(try TestPaths.temporaryDirectory("orthanc-tls"), tls: true)
+        defer { server.stop() }
+        #expect(server.url.hasPrefix("https://"))
+        try server.store(Self.samples)
+        let netrc = try TestPaths.temporaryDirectory("netrc").appendingPathComponent("netrc")
+        try "machine 127.0.0.1 login radlens password \(server.password)\n".write(to: netrc, atomically: true, encoding: .utf8)
+        let noCredentials = ["RADLENS_DICOMWEB_USER": "", "RADLENS_DICOMWEB_PASSWORD": "", "RADLENS_DICOMWEB_TOKEN": "", "RADLENS_MODEL": ""]
+        let untrusted = try radlens(["batch", server.url, "--output", try TestPaths.temporaryDirectory("tls-untrusted").path,
+                                     "--model", shippedModel, "--netrc", netrc.path], environment: noCredentials)
+        #expect(untrusted.status == 2 && untrusted.stderr.contains("SSL certificate problem"), "\(untrusted.stderr)")
+        var shards: [Set<String>] = []
+        for index in 0..<2 {
+            let output = try TestPaths.temporaryDirectory("tls-shard")
+            let run = try radlens(["batch", server.url, "--output", output.path, "--model", shippedModel, "--netrc", netrc.path,
+                                   "--ca-file", try #require(server.caFile), "--shard", "\(index)/2", "--push"], environment: noCredentials)
+            #expect(run.status == 0, "\(run.stderr)")
+            shards.append(Set(try Self.writtenReports(output).map(\.0)))
+        }
+        let studies = Set(try Self.studies())
+        #expect(shards[0].isDisjoint(with: shards[1]) && shards[0].union(shards[1]) == studies, "\(shards)")
+        for study in try Self.studies() { #expect(try server.structuredReports(in: study).count == 1) }
     }
 }
 

@@ -8,8 +8,11 @@
 #   Tools/orthanc/orthanc.sh start DIR    # again: same port and storage, so the same studies
 #   Tools/orthanc/orthanc.sh stop DIR     # idempotent
 #
-# The user is "radlens" with the password in DIR/password (made at the first start). Only the
-# process whose pid DIR/orthanc.pid records, and whose command line names DIR, is ever signalled.
+# The user is "radlens" with the password in DIR/password (made at the first start). With
+# ORTHANC_TLS=1 at the first start it serves HTTPS as hospitals do, behind a TLS-terminating
+# proxy (socat; Debian's Orthanc 1.10 crashes serving HTTPS itself) with a certificate for
+# 127.0.0.1 signed by a throw-away CA (DIR/ca.pem: what a client must trust). Only processes
+# whose pid DIR/*.pid records, and whose command line names DIR, are ever signalled.
 # Diagnostics go to stderr; stdout carries only the URL.
 set -euo pipefail
 
@@ -21,10 +24,10 @@ DIR=$(cd -- "$2" && pwd -P)
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 PLUGIN=/usr/share/orthanc/plugins/libOrthancDicomWeb.so
 
-owned_pid() {
-    local pid
-    [[ -s $DIR/orthanc.pid ]] || return 1
-    pid=$(tr -dc '0-9' <"$DIR/orthanc.pid")
+owned_pid() { # owned_pid [NAME]: the pid of DIR/NAME.pid (default orthanc)
+    local pid file=$DIR/${1:-orthanc}.pid
+    [[ -s $file ]] || return 1
+    pid=$(tr -dc '0-9' <"$file")
     [[ -n $pid && -d /proc/$pid ]] || return 1
     grep -qF -- "$DIR/" <(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
     echo "$pid"
@@ -52,8 +55,26 @@ start() {
         done
         echo "$port" >"$DIR/port"
     fi
-    local port password
+    if [[ ${ORTHANC_TLS:-0} == 1 && ! -s $DIR/server.pem ]]; then
+        (
+            cd "$DIR"
+            openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=RadLens test CA" 2>/dev/null
+            openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=127.0.0.1" 2>/dev/null
+            printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >server.ext
+            openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile server.ext 2>/dev/null
+            cat server.crt server.key >server.pem
+        ) || die "cannot make the TLS certificates (openssl)"
+    fi
+    local scheme=http curl_trust=()
+    local port password http_port
     port=$(cat "$DIR/port")
+    http_port=$port
+    if [[ -s $DIR/server.pem ]]; then
+        command -v socat >/dev/null || die "socat is not installed (apt-get install socat)"
+        scheme=https curl_trust=(--cacert "$DIR/ca.pem")
+        [[ -s $DIR/http-port ]] || echo $((port + 1)) >"$DIR/http-port"
+        http_port=$(cat "$DIR/http-port")
+    fi
     password=$(cat "$DIR/password")
     mkdir -p "$DIR/db"
     cat >"$DIR/orthanc.json" <<JSON
@@ -61,7 +82,7 @@ start() {
   "Name": "radlens-test",
   "StorageDirectory": "$DIR/db",
   "IndexDirectory": "$DIR/db",
-  "HttpPort": $port,
+  "HttpPort": $http_port,
   "HttpBindAddress": "127.0.0.1",
   "DicomServerEnabled": false,
   "RemoteAccessAllowed": false,
@@ -79,10 +100,18 @@ JSON
         exec setsid Orthanc "$DIR/orthanc.json" </dev/null >>"$DIR/orthanc.log" 2>&1
     ) &
     echo $! >"$DIR/orthanc.pid"
+    if [[ $scheme == https ]] && ! owned_pid tls >/dev/null; then
+        (
+            for fd in /proc/$BASHPID/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null || true; done
+            exec setsid socat "OPENSSL-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork,verify=0,cert=$DIR/server.pem" "TCP:127.0.0.1:$http_port" \
+                </dev/null >>"$DIR/tls.log" 2>&1
+        ) &
+        echo $! >"$DIR/tls.pid"
+    fi
     local i
     for ((i = 0; i < 200; i++)); do
-        if curl -fs -o /dev/null -u "radlens:$password" "http://127.0.0.1:$port/system"; then
-            echo "http://127.0.0.1:$port/dicom-web"
+        if curl -fs -o /dev/null "${curl_trust[@]}" -u "radlens:$password" "$scheme://127.0.0.1:$port/system"; then
+            echo "$scheme://127.0.0.1:$port/dicom-web"
             return 0
         fi
         owned_pid >/dev/null || { tail -n 20 "$DIR/orthanc.log" >&2; die "Orthanc exited at start"; }
@@ -94,11 +123,13 @@ JSON
 }
 
 stop() {
-    local pid
-    pid=$(owned_pid) || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    wait_gone "$pid" 100 || { kill -KILL "$pid" 2>/dev/null || true; wait_gone "$pid" 50 || true; }
-    rm -f "$DIR/orthanc.pid"
+    local pid name
+    for name in orthanc tls; do
+        pid=$(owned_pid $name) || continue
+        kill -TERM "$pid" 2>/dev/null || true
+        wait_gone "$pid" 100 || { kill -KILL "$pid" 2>/dev/null || true; wait_gone "$pid" 50 || true; }
+        rm -f "$DIR/$name.pid"
+    done
 }
 
 case $command in
