@@ -54,6 +54,15 @@ import Testing
             #expect(errors.isEmpty && check.status == 0, "\(file.lastPathComponent): \(errors)")
             #expect(check.stderr.contains(file.lastPathComponent.hasSuffix(".sr.dcm") ? "Comprehensive3DSR" : "SCImage"))
         }
+        // The rerun's objects (analyze, not batch) too.
+        let rerun = try TestPaths.temporaryDirectory("dicom-results-analyze")
+        let analyze = try radlens(["analyze", TestPaths.repository.appendingPathComponent(Self.inputs[1]).path, "--model", shippedModel,
+                                   "--format", "sr,sc", "--output", rerun.path])
+        #expect(analyze.status == 0, "\(analyze.stderr)")
+        for file in TestPaths.files(in: rerun, extensions: ["dcm"]) {
+            let check = try #require(try ProcessRunner.dciodvfyErrors(file.path))
+            #expect(check.errors.isEmpty && check.status == 0, "\(file.lastPathComponent): \(check.errors)")
+        }
     }
 
     @Test(.needsTool("dsrdump"))
@@ -155,6 +164,9 @@ import Testing
             seen.insert(try #require(first.string(.seriesInstanceUID)))
         }
         #expect(seen.count == 4, "SR and SC have their own series and instance UIDs")
+        for file in TestPaths.files(in: rerun, extensions: ["dcm"]) {
+            if let check = try ProcessRunner.dciodvfyErrors(file.path) { #expect(check.errors.isEmpty && check.status == 0, "\(file.lastPathComponent): \(check.errors)") }
+        }
         // PNG and JPEG inputs: a new study (the same for SR and SC), no patient.
         let sr = try DICOMFile(contentsOf: try Self.output().appendingPathComponent("child-normal-IM-0061-0001.jpeg.sr.dcm").path).dataset
         let sc = try DICOMFile(contentsOf: try Self.output().appendingPathComponent("child-normal-IM-0061-0001.jpeg.sc.dcm").path).dataset

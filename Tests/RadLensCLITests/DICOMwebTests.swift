@@ -109,6 +109,9 @@ import Testing
             #expect(try server.structuredReports(in: study) == [sr], "study \(study) holds its SR")
         }
         #expect(try server.instanceCount == before + Self.samples.count)
+        for file in TestPaths.filesRecursively(in: output, extensions: ["dcm"]) where file.lastPathComponent.hasSuffix(".sr.dcm") {
+            if let check = try ProcessRunner.dciodvfyErrors(file.path) { #expect(check.errors.isEmpty && check.status == 0, "\(file.lastPathComponent): \(check.errors)") }
+        }
         #expect(!run.stderr.contains(server.password) && !run.stderr.contains("PHI^PLANTED"), "no secret or identifier in the log")
 
         // A rerun retrieves nothing new, pushes nothing and adds no instance.

@@ -44,6 +44,14 @@ public enum ProcessRunner {
                              stderr: String(decoding: errorData.value, as: UTF8.self))
     }
 
+    /// The error lines `dciodvfy` (dicom3tools) reports for a DICOM file, with its exit status;
+    /// nil when dciodvfy is not installed.
+    public static func dciodvfyErrors(_ path: String) throws -> (errors: [String], status: Int32)? {
+        guard available("dciodvfy") else { return nil }
+        let check = try run("dciodvfy", [path])
+        return (check.stderr.split(separator: "\n").filter { $0.hasPrefix("Error") }.map(String.init), check.status)
+    }
+
     /// True when `tool` is on PATH.
     public static func available(_ tool: String) -> Bool {
         (try? run("which", [tool]).status) == 0
