@@ -72,11 +72,17 @@ let package = Package(
             exclude: ["ONNX/README.md"],
             swiftSettings: optimized),
 
-        // Stage 4: findings and reports; model bundles.
+        // The model bundle: manifest, heads (binary, multilabel, multiclass, groups), calibration,
+        // decision rules, out-of-distribution statistics, hashing.
+        .target(
+            name: "RadLensModel",
+            dependencies: ["RadLensPreprocess", .product(name: "Crypto", package: "swift-crypto")]),
+
+        // Stage 4: findings and reports.
         .target(
             name: "RadLensReport",
             dependencies: [
-                "RadLensImaging", "RadLensPreprocess",
+                "RadLensImaging", "RadLensModel",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ]),
@@ -88,14 +94,14 @@ let package = Package(
         // Stage 5: the pipelines (analyze, evaluate, batch) that compose the stages.
         .target(
             name: "RadLensPipeline",
-            dependencies: ["RadLensImaging", "RadLensPreprocess", "RadLensInference", "RadLensReport", "RadLensDICOMweb"],
+            dependencies: ["RadLensImaging", "RadLensPreprocess", "RadLensInference", "RadLensModel", "RadLensReport", "RadLensDICOMweb"],
             swiftSettings: optimized),
 
         // The command-line tool: parsing and printing only.
         .executableTarget(
             name: "radlens",
             dependencies: [
-                "RadLensImaging", "RadLensInference", "RadLensPipeline", "RadLensReport", "RadLensDICOMweb",
+                "RadLensImaging", "RadLensInference", "RadLensModel", "RadLensPipeline", "RadLensReport", "RadLensDICOMweb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

@@ -23,6 +23,8 @@ DATA_ROOT = os.environ.get("RADLENS_KERMANY",
                            os.path.normpath(os.path.join(REPO, "..", "shared", "data", "kermany-cxr")))
 SIZE_DIR = "224"
 CLASSES = {"NORMAL": 0, "PNEUMONIA": 1}
+# The subtype task (normal / bacterial / viral): the cause is in the file name of PNEUMONIA images.
+SUBTYPES = ["normal", "bacterial", "viral"]
 VAL_FRACTION = 0.15
 SPLIT_SALT = "radlens-cxr-split-v1"
 
@@ -35,15 +37,29 @@ def require_data() -> None:
                  f"(set RADLENS_KERMANY to its location).")
 
 
-def list_split(split: str) -> List[Tuple[str, int]]:
-    """[(path relative to DATA_ROOT, label)] for 224/<split>, sorted."""
+def subtype_label(path: str) -> int:
+    """0 normal, 1 bacterial (`*_bacteria_*`), 2 viral (`*_virus_*`), from folder and file name."""
+    base = os.path.basename(path)
+    if "/NORMAL/" in path:
+        return 0
+    if "_bacteria_" in base:
+        return 1
+    if "_virus_" in base:
+        return 2
+    raise ValueError(f"{path}: a PNEUMONIA file name names neither bacteria nor virus")
+
+
+def list_split(split: str, task: str = "binary") -> List[Tuple[str, int]]:
+    """[(path relative to DATA_ROOT, label)] for 224/<split>, sorted. Labels: 0/1 (normal,
+    pneumonia) for task "binary", 0/1/2 (normal, bacterial, viral) for task "subtype"."""
     require_data()
     out = []
     for cls, lab in CLASSES.items():
         d = os.path.join(DATA_ROOT, SIZE_DIR, split, cls)
         for f in sorted(os.listdir(d)):
             if f.lower().endswith((".jpeg", ".jpg", ".png")):
-                out.append((f"{SIZE_DIR}/{split}/{cls}/{f}", lab))
+                path = f"{SIZE_DIR}/{split}/{cls}/{f}"
+                out.append((path, lab if task == "binary" else subtype_label(path)))
     return out
 
 
@@ -106,9 +122,10 @@ class Block(nn.Module):
 
 class CxrNet(nn.Module):
     """Compact grayscale ResNet. Input [N,1,H,W]; stem stride 2 + max-pool, then 4 stages
-    (strides 1,2,2,2) -> feature map at H/32; GAP; one Linear -> one logit."""
+    (strides 1,2,2,2) -> feature map at H/32; GAP; one Linear -> `outputs` logits (1: pneumonia;
+    3: normal, bacterial, viral)."""
 
-    def __init__(self, widths=(32, 64, 128, 192), blocks=(1, 1, 2, 1), stem=24, dropout=0.2):
+    def __init__(self, widths=(32, 64, 128, 192), blocks=(1, 1, 2, 1), stem=24, dropout=0.2, outputs=1):
         super().__init__()
         self.stem = nn.Sequential(
             nn.Conv2d(1, stem, 3, 2, 1, bias=False), nn.BatchNorm2d(stem), nn.ReLU(inplace=True),
@@ -120,7 +137,7 @@ class CxrNet(nn.Module):
                 cin = w
         self.body = nn.Sequential(*layers)
         self.drop = nn.Dropout(dropout)
-        self.fc = nn.Linear(cin, 1)
+        self.fc = nn.Linear(cin, outputs)
         self.num_features = cin
 
     def forward_all(self, x):
@@ -144,7 +161,7 @@ class EnsembleNet(nn.Module):
         k = len(members)
         w = torch.cat([m.fc.weight.detach() for m in members], dim=1) / k
         b = torch.stack([m.fc.bias.detach() for m in members]).mean(0)
-        self.fc = nn.Linear(w.shape[1], 1)
+        self.fc = nn.Linear(w.shape[1], w.shape[0])
         with torch.no_grad():
             self.fc.weight.copy_(w)
             self.fc.bias.copy_(b)
@@ -227,4 +244,4 @@ def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 def build_model(cfg: Dict) -> CxrNet:
     return CxrNet(widths=tuple(cfg["widths"]), blocks=tuple(cfg["blocks"]), stem=cfg["stem"],
-                  dropout=cfg.get("dropout", 0.2))
+                  dropout=cfg.get("dropout", 0.2), outputs=cfg.get("outputs", 1))

@@ -14,7 +14,9 @@ Recipe (fixed in advance, nothing is chosen on the test set):
     cut-out), train only.
   * weight EMA (decay 0.997); the EMA weights after the last epoch are the result (no epoch
     selection).
-Checkpoints every epoch to Training/checkpoints/seed<S>/last.pt; re-running the same command
+  * --task subtype (normal / bacterial / viral from the file names): 3 logits, class-balanced
+    softmax cross-entropy (each class weighted N / (3 N_class)); everything else as above.
+Checkpoints every epoch to Training/checkpoints/seed<S>[_subtype]/last.pt; re-running the same command
 resumes. The result is Training/checkpoints/seed<S>/final.pt. Log: Training/runs/train_seed<S>.log.
 """
 from __future__ import annotations
@@ -34,7 +36,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (HERE, augment, build_model, list_split, load_images, patient_split)  # noqa: E402
+from common import (HERE, SUBTYPES, augment, build_model, list_split, load_images, patient_split)  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
@@ -52,9 +54,23 @@ def auroc(y, s):
     return float((ranks[y == 1].sum() - npos * (npos + 1) / 2) / (npos * nneg))
 
 
+def subtype_metrics(y, logits):
+    """Validation figures of the 3-class model: accuracy, pneumonia-vs-normal AUROC of
+    p(bacterial) + p(viral), bacterial-vs-viral AUROC on the pneumonia images, NLL."""
+    z = logits - logits.max(1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    pneumonia = y > 0
+    return {"val_acc3": float((p.argmax(1) == y).mean()),
+            "val_auroc_pneumonia": auroc(pneumonia.astype(int), p[:, 1] + p[:, 2]),
+            "val_acc_pneumonia": float(((p[:, 1] + p[:, 2] >= 0.5) == pneumonia).mean()),
+            "val_auroc_bacterial_vs_viral": auroc((y[pneumonia] == 1).astype(int), p[pneumonia, 1] / (p[pneumonia, 1] + p[pneumonia, 2])),
+            "val_nll": float(-np.mean(np.log(p[np.arange(len(y)), y] + 1e-12)))}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--task", choices=["binary", "subtype"], default="binary")
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--epochs", type=int, default=24)
     ap.add_argument("--batch", type=int, default=64)
@@ -66,7 +82,10 @@ def main():
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
-    out_dir = os.path.join(args.ckpt_dir, f"seed{args.seed}" + ("" if args.size == 128 else f"_s{args.size}"))
+    subtype = args.task == "subtype"
+    out_dir = os.path.join(args.ckpt_dir, f"seed{args.seed}" + ("" if args.size == 128 else f"_s{args.size}")
+                           + ("_subtype" if subtype else ""))
+    cfg = dict(MODEL_CFG, outputs=len(SUBTYPES)) if subtype else MODEL_CFG
     os.makedirs(out_dir, exist_ok=True)
     last_path, final_path = os.path.join(out_dir, "last.pt"), os.path.join(out_dir, "final.pt")
     if os.path.exists(final_path):
@@ -75,23 +94,26 @@ def main():
     def log(msg):
         print(time.strftime("%H:%M:%S"), msg, flush=True)
 
-    items = list_split("train")
+    items = list_split("train", args.task)
     tr_idx, va_idx = patient_split(items)
     t0 = time.time()
     X = load_images(items, args.size)
-    y = np.array([lab for _, lab in items], dtype=np.float32)
+    y = np.array([lab for _, lab in items], dtype=np.int64 if subtype else np.float32)
     Xtr, ytr, Xva, yva = X[tr_idx], y[tr_idx], X[va_idx], y[va_idx]
     del X
     mean, std = float(Xtr.mean(dtype=np.float64)), float(Xtr.std(dtype=np.float64))
     log(f"loaded {len(items)} images in {time.time() - t0:.0f}s; train {len(tr_idx)} "
-        f"(pos {int(ytr.sum())}) val {len(va_idx)} (pos {int(yva.sum())}); mean {mean:.6f} std {std:.6f}")
+        f"(classes {np.bincount(ytr.astype(int)).tolist()}) val {len(va_idx)} (classes {np.bincount(yva.astype(int)).tolist()}); "
+        f"mean {mean:.6f} std {std:.6f}")
     Xtr_t, Xva_t = torch.from_numpy(Xtr).unsqueeze(1), torch.from_numpy(Xva).unsqueeze(1)
     ytr_t = torch.from_numpy(ytr)
-    n_pos, n_neg = float(ytr.sum()), float(len(ytr) - ytr.sum())
+    n_pos, n_neg = float((ytr > 0).sum()), float((ytr == 0).sum())
     w_pos, w_neg = len(ytr) / (2 * n_pos), len(ytr) / (2 * n_neg)
+    class_weights = (torch.tensor(len(ytr) / (len(SUBTYPES) * np.bincount(ytr, minlength=len(SUBTYPES))), dtype=torch.float32)
+                     if subtype else None)
 
     torch.manual_seed(args.seed)
-    model = build_model(MODEL_CFG)
+    model = build_model(cfg)
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
@@ -125,9 +147,12 @@ def main():
             yb = ytr_t[idx]
             for g in opt.param_groups:
                 g["lr"] = lr_at(step)
-            logits = model(xb).squeeze(1)
-            wts = torch.where(yb > 0.5, torch.tensor(w_pos), torch.tensor(w_neg))
-            loss = (F.binary_cross_entropy_with_logits(logits, yb, reduction="none") * wts).mean()
+            if subtype:
+                loss = (F.cross_entropy(model(xb), yb, reduction="none") * class_weights[yb]).mean()
+            else:
+                logits = model(xb).squeeze(1)
+                wts = torch.where(yb > 0.5, torch.tensor(w_pos), torch.tensor(w_neg))
+                loss = (F.binary_cross_entropy_with_logits(logits, yb, reduction="none") * wts).mean()
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
             step += 1
             d = min(args.ema, (1 + step) / (10 + step))
@@ -142,12 +167,15 @@ def main():
         with torch.no_grad():
             lv = torch.cat([ema((Xva_t[i:i + 256] - mean_t) / std_t).squeeze(1)
                             for i in range(0, len(yva), 256)]).numpy()
-        pv = 1 / (1 + np.exp(-lv))
-        rec = {"epoch": epoch, "train_loss": tot_loss / len(ytr), "val_auroc": auroc(yva, lv),
-               "val_acc": float(((pv >= 0.5) == (yva > 0.5)).mean()),
-               "val_sens": float((pv[yva > 0.5] >= 0.5).mean()), "val_spec": float((pv[yva < 0.5] < 0.5).mean()),
-               "val_nll": float(np.mean(np.logaddexp(0, -lv) * yva + np.logaddexp(0, lv) * (1 - yva))),
-               "secs": time.time() - te}
+        if subtype:
+            rec = {"epoch": epoch, "train_loss": tot_loss / len(ytr)} | subtype_metrics(yva, lv) | {"secs": time.time() - te}
+        else:
+            pv = 1 / (1 + np.exp(-lv))
+            rec = {"epoch": epoch, "train_loss": tot_loss / len(ytr), "val_auroc": auroc(yva, lv),
+                   "val_acc": float(((pv >= 0.5) == (yva > 0.5)).mean()),
+                   "val_sens": float((pv[yva > 0.5] >= 0.5).mean()), "val_spec": float((pv[yva < 0.5] < 0.5).mean()),
+                   "val_nll": float(np.mean(np.logaddexp(0, -lv) * yva + np.logaddexp(0, lv) * (1 - yva))),
+                   "secs": time.time() - te}
         history.append(rec)
         log(json.dumps(rec))
         tmp = last_path + ".tmp"
@@ -156,7 +184,7 @@ def main():
                     "step": step, "history": history}, tmp)
         os.replace(tmp, last_path)
 
-    torch.save({"ema": ema.state_dict(), "cfg": MODEL_CFG, "size": args.size, "mean": mean, "std": std,
+    torch.save({"ema": ema.state_dict(), "cfg": cfg, "task": args.task, "size": args.size, "mean": mean, "std": std,
                 "seed": args.seed, "args": vars(args), "history": history,
                 "n_train": len(tr_idx), "n_val": len(va_idx)}, final_path)
     log(f"done: {final_path}")

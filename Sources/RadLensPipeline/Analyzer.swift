@@ -1,6 +1,7 @@
 import Foundation
 import RadLensImaging
 import RadLensInference
+import RadLensModel
 import RadLensReport
 
 /// The single-image pipeline behind `radlens analyze`, `batch` and `regress`: read, hash,

@@ -1,6 +1,7 @@
 import Foundation
 import RadLensImaging
 import RadLensInference
+import RadLensModel
 import RadLensReport
 
 /// `radlens batch`: analyse every image under a folder into an output folder that mirrors it.

@@ -1,6 +1,7 @@
 import Foundation
 import RadLensImaging
 import RadLensInference
+import RadLensModel
 import RadLensPreprocess
 import RadLensReport
 

@@ -1,4 +1,5 @@
 import Foundation
+import RadLensModel
 
 /// The structured result of analysing one input: what every output format renders.
 /// Its JSON form is versioned and described by `docs/schema/analysis-result.v1.schema.json`.

@@ -1,4 +1,5 @@
 import RadLensImaging
+import RadLensModel
 
 /// The modules every RadLens DICOM result shares (SR and SC): Patient and General Study copied
 /// from the source, a new series, General Equipment, and SOP Common with the algorithm named in

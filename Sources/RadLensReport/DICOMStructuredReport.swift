@@ -1,4 +1,5 @@
 import RadLensImaging
+import RadLensModel
 
 /// A report as a DICOM Comprehensive 3D SR with TID 1500 (Measurement Report) as its root, the
 /// form IHE AI Results (AIR) gives qualitative AI findings:

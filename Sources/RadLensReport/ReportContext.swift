@@ -1,4 +1,5 @@
 import Foundation
+import RadLensModel
 
 /// The values templates see: the report's data plus display helpers (percentages, flags for
 /// the decision band, words for where the model looked), as a plain dictionary for Mustache.

@@ -1,5 +1,6 @@
 import Foundation
 import Mustache
+import RadLensModel
 
 /// The Mustache templates a model bundle carries (`templates/report.<lang>.mustache`,
 /// `templates/report.html.mustache`), or a user's own text template.

@@ -1,4 +1,5 @@
 import Foundation
+import RadLensModel
 
 /// `index.html` of a batch: a worklist of every input in one table, sortable by any column
 /// (click a heading) and filterable, with a thumbnail and links to each input's reports.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RadLensModel
 import RadLensReport
 
 /// `--model DIR`, defaulting to the shipped bundle (see `DefaultBundleSearch`).

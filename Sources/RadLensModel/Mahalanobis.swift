@@ -1,13 +1,11 @@
-import RadLensReport
-
 /// Distance of a feature vector from the training distribution (Mahalanobis, shared covariance).
-struct Mahalanobis: Sendable {
-    let mean: [Float]
+public struct Mahalanobis: Sendable {
+    public let mean: [Float]
     /// Inverse covariance, row-major C x C.
-    let precision: [Float]
-    let threshold: Float
+    public let precision: [Float]
+    public let threshold: Float
 
-    init?(mean: [Float], precision: [Float], threshold: Float) {
+    public init?(mean: [Float], precision: [Float], threshold: Float) {
         guard !mean.isEmpty, precision.count == mean.count * mean.count else { return nil }
         self.mean = mean
         self.precision = precision
@@ -15,7 +13,7 @@ struct Mahalanobis: Sendable {
     }
 
     /// sqrt((f - mean)ᵀ precision (f - mean)), or infinity when the feature count is wrong.
-    func distance(_ features: [Float]) -> Float {
+    public func distance(_ features: [Float]) -> Float {
         let c = mean.count
         guard features.count == c else { return .infinity }
         let centered = (0..<c).map { Double(features[$0] - mean[$0]) }
