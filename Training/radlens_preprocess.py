@@ -24,6 +24,15 @@ The Swift side reimplements exactly these steps; every step is float32.
 4. Normalise: (x - mean) / std, one scalar mean and std (from the model manifest).
 
 Output: float32 array of shape [1, H, W].
+
+Schema-2 manifests may also ask for (``preprocess_with_manifest``):
+- ``resize.keepAspect``: resize to the largest (w', h') of the image's aspect inside (W, H),
+  w' = floor(w * s + 0.5) with s = min(W / w, H / h) (clamped to [1, W]), and centre it on black
+  (0) at offset ((W - w') // 2, (H - h') // 2);
+- ``scale``: "unit" keeps [0, 1]; "255" multiplies by 255; "xrv" maps to [-1024, 1024]
+  (x * 2048 - 1024, TorchXRayVision) -- applied after the resize, black borders included;
+- ``mean``/``std`` per channel, and ``input.channels`` 3: the gray plane replicated into each
+  channel, each normalised with its own mean and std. Output [C, H, W].
 """
 
 from __future__ import annotations
@@ -154,5 +163,29 @@ def params_from_manifest(manifest: Union[str, os.PathLike, dict]) -> Tuple[int, 
 
 
 def preprocess_with_manifest(image, manifest) -> np.ndarray:
-    h, w, mean, std = params_from_manifest(manifest)
-    return preprocess(image, h, w, mean, std)
+    """The whole manifest contract (schema 1 or 2). Returns float32 [C, H, W]."""
+    if not isinstance(manifest, dict):
+        with open(manifest, "r", encoding="utf-8") as f:
+            manifest = json.load(f)
+    pre, rs = manifest["preprocessing"], manifest["preprocessing"]["resize"]
+    if rs.get("method") != "bilinear-antialias":
+        raise ValueError(f"unsupported resize {rs}")
+    height, width = int(rs["height"]), int(rs["width"])
+    channels = int(manifest.get("input", {}).get("channels", 1))
+    gray = decode_gray_unit(image)
+    if rs.get("keepAspect", False):
+        h_in, w_in = gray.shape
+        s = min(width / w_in, height / h_in)
+        fw = max(1, min(width, int(np.floor(w_in * s + 0.5))))
+        fh = max(1, min(height, int(np.floor(h_in * s + 0.5))))
+        x = np.zeros((height, width), dtype=np.float32)
+        top, left = (height - fh) // 2, (width - fw) // 2
+        x[top:top + fh, left:left + fw] = resize_aa(gray, fh, fw)
+    else:
+        x = resize_aa(gray, height, width)
+    gain, offset = {"unit": (1.0, 0.0), "255": (255.0, 0.0), "xrv": (2048.0, -1024.0)}[pre.get("scale", "unit")]
+    x = (x * np.float32(gain) + np.float32(offset)).astype(np.float32)
+    means = pre["mean"] if isinstance(pre["mean"], list) else [pre["mean"]]
+    stds = pre["std"] if isinstance(pre["std"], list) else [pre["std"]]
+    planes = [normalize(x, means[c if len(means) > 1 else 0], stds[c if len(stds) > 1 else 0]) for c in range(channels)]
+    return np.stack(planes).astype(np.float32)

@@ -22,11 +22,19 @@ public struct ModelBundle: Sendable {
         } catch {
             throw BundleError("\(manifestURL.path): invalid manifest: \(error)")
         }
-        guard manifest.schemaVersion == 1 else {
-            throw BundleError("\(manifestURL.path): manifest schemaVersion \(manifest.schemaVersion) is not supported (1)")
+        guard manifest.schemaVersion == 1 || manifest.schemaVersion == 2 else {
+            throw BundleError("\(manifestURL.path): manifest schemaVersion \(manifest.schemaVersion) is not supported (1 or 2)")
+        }
+        guard manifest.schemaVersion == 2 || manifest.head == nil else {
+            throw BundleError("\(manifestURL.path): a schemaVersion 1 manifest has no head (use schemaVersion 2)")
         }
         do {
-            try manifest.preprocessing.validate()
+            _ = try ModelHead(manifest)
+        } catch {
+            throw BundleError("\(manifestURL.path): \(error.description)")
+        }
+        do {
+            try manifest.preprocessing.validate(channels: manifest.input.channels)
         } catch {
             throw BundleError("\(manifestURL.path): \(error)")
         }

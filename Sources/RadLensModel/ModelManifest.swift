@@ -1,19 +1,27 @@
 import RadLensPreprocess
 
 /// `manifest.json` of a model bundle: what the model is, how to feed it, how to read its output.
+/// Schema 1 bundles have one logit (a binary head); schema 2 adds `head` (binary, multilabel,
+/// multiclass, and groups of labels reported as findings of their own).
 public struct ModelManifest: Sendable, Codable {
     public var schemaVersion: Int
     public var name: String
     public var version: String
     public var description: String?
     public var intendedUse: String
+    /// One sentence on who the model was trained on, for the report's closing line (and in Chinese).
+    public var trainingPopulation: String?
+    public var trainingPopulationZh: String?
     public var model: ModelFile
     public var input: InputSpec
     public var preprocessing: PreprocessingSpec
-    /// The positive label(s) the model scores (one logit each).
+    /// The labels the model scores, in logit order: the positive label (binary), one per sigmoid
+    /// (multilabel), every class (multiclass).
     public var labels: [Label]
+    /// How logits become findings; nil means binary (schema 1).
+    public var head: Head?
     /// What a negative decision means.
-    public var negativeLabel: LabelName
+    public var negativeLabel: LabelName?
     /// Evaluation folder names mapped to label ids (e.g. NORMAL -> normal).
     public var folders: [String: String]
     public var calibration: Calibration
@@ -41,6 +49,12 @@ public struct ModelManifest: Sendable, Codable {
         public var system: String
         public var code: String
         public var display: String
+
+        public init(system: String, code: String, display: String) {
+            self.system = system
+            self.code = code
+            self.display = display
+        }
     }
 
     public struct Label: Sendable, Codable {
@@ -48,6 +62,58 @@ public struct ModelManifest: Sendable, Codable {
         public var display: String
         public var displayZh: String?
         public var codes: [Code]
+        /// Multilabel: this label's temperature (else `calibration.temperature`).
+        public var temperature: Float?
+        /// Multilabel: this label's decision band (else `decision`).
+        public var decision: DecisionRule?
+
+        public init(id: String, display: String, displayZh: String? = nil, codes: [Code] = [], temperature: Float? = nil, decision: DecisionRule? = nil) {
+            self.id = id
+            self.display = display
+            self.displayZh = displayZh
+            self.codes = codes
+            self.temperature = temperature
+            self.decision = decision
+        }
+    }
+
+    /// The output head (schema 2).
+    public struct Head: Sendable, Codable {
+        public enum Kind: String, Sendable, Codable, CaseIterable {
+            /// One logit; p = sigmoid(logit / T).
+            case binary
+            /// One sigmoid per label, each with its own temperature and decision band.
+            case multilabel
+            /// Softmax over the labels; the top class is the answer.
+            case multiclass
+        }
+
+        public var kind: Kind
+        /// Multiclass: the top class is positive when its probability reaches this, else
+        /// indeterminate; the other classes are negative.
+        public var confidence: Float?
+        /// Multiclass: the class that is no finding (e.g. "normal"): scored, not reported.
+        public var referenceClass: String?
+        /// Labels reported together as a finding of their own (pneumonia = bacterial + viral).
+        public var groups: [Group]?
+
+        public init(kind: Kind, confidence: Float? = nil, referenceClass: String? = nil, groups: [Group]? = nil) {
+            self.kind = kind
+            self.confidence = confidence
+            self.referenceClass = referenceClass
+            self.groups = groups
+        }
+    }
+
+    /// A group finding: probability = sum of its members' (multiclass) or their largest
+    /// (multilabel), decided by its own band (else `decision`).
+    public struct Group: Sendable, Codable {
+        public var id: String
+        public var display: String
+        public var displayZh: String?
+        public var codes: [Code]
+        public var members: [String]
+        public var decision: DecisionRule?
     }
 
     public struct LabelName: Sendable, Codable {
@@ -69,6 +135,13 @@ public struct ModelManifest: Sendable, Codable {
         public var indeterminateLow: Float
         public var indeterminateHigh: Float
         public var rule: String?
+
+        public init(threshold: Float, indeterminateLow: Float, indeterminateHigh: Float, rule: String? = nil) {
+            self.threshold = threshold
+            self.indeterminateLow = indeterminateLow
+            self.indeterminateHigh = indeterminateHigh
+            self.rule = rule
+        }
     }
 
     /// Mahalanobis distance of the pooled features from the training distribution.

@@ -81,12 +81,13 @@ public final class Analyzer {
             }
             let overlay = dicomResults ? Self.overlay(cam, on: displayImage(image, maxSide: Self.secondaryCaptureSide)) : nil
             let thumbnailPNG = thumbnailSide.flatMap { try? PNGEncoder(compressionLevel: 6).encode(thumbnailImage(image, maxSide: $0)) }
-            let rule = manifest.decision
-            report.findings = manifest.labels.map { label in
-                AnalysisReport.Finding(label: label.id, display: label.display, code: label.codes.first, codes: label.codes,
-                                       probability: (Double(result.probability) * 1e6).rounded() / 1e6,
-                                       threshold: Double(rule.threshold), indeterminateLow: Double(rule.indeterminateLow),
-                                       indeterminateHigh: Double(rule.indeterminateHigh), decision: result.decision, attention: attention)
+            // The class activation map explains the first finding (the manifest's CAM weights are its).
+            report.findings = result.scores.enumerated().map { index, score in
+                AnalysisReport.Finding(label: score.id, display: score.display, code: score.codes.first, codes: score.codes,
+                                       probability: (Double(score.probability) * 1e6).rounded() / 1e6,
+                                       threshold: Double(score.rule.threshold), indeterminateLow: Double(score.rule.indeterminateLow),
+                                       indeterminateHigh: Double(score.rule.indeterminateHigh), decision: score.decision,
+                                       attention: index == 0 ? attention : nil)
             }
             let rendered = clock.now
             report.report = try? templates.renderText(report, manifest: manifest, language: language)

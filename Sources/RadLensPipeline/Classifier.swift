@@ -13,6 +13,7 @@ public final class Classifier {
     let preprocessor: Preprocessor
     let decoder: ImageDecoder
     let outOfDistribution: Mahalanobis?
+    let head: ModelHead
     private var image = Image()
     private var input: [Float]
 
@@ -20,14 +21,19 @@ public final class Classifier {
         self.bundle = bundle
         do {
             session = try InferenceSession(data: bundle.modelData, options: options)
-            preprocessor = try Preprocessor(bundle.manifest.preprocessing)
+            preprocessor = try Preprocessor(bundle.manifest.preprocessing, channels: bundle.manifest.input.channels)
         } catch let error as InferenceError {
             throw AnalysisError(.model, "\(bundle.directory.path): \(error.message)")
         } catch {
             throw AnalysisError(.model, "\(bundle.directory.path): \(error)")
         }
+        do {
+            head = try ModelHead(bundle.manifest)
+        } catch {
+            throw AnalysisError(.model, "\(bundle.directory.path): \(error.description)")
+        }
         let spec = bundle.manifest.input
-        guard spec.channels == 1, spec.height == preprocessor.spec.resize.height, spec.width == preprocessor.spec.resize.width else {
+        guard spec.height == preprocessor.spec.resize.height, spec.width == preprocessor.spec.resize.width else {
             throw AnalysisError(.model, "\(bundle.directory.path): manifest input \(spec.channels)x\(spec.height)x\(spec.width) does not match its preprocessing")
         }
         decoder = ImageDecoder(options: DecodeOptions(limits: limits, targetSize: preprocessor.decodeTargetSize))
@@ -84,20 +90,22 @@ public final class Classifier {
         let manifest = bundle.manifest
         let outputs: [String: Tensor]
         do {
-            outputs = try session.run([manifest.input.name: Tensor(shape: [1, 1, manifest.input.height, manifest.input.width], data: input)])
+            outputs = try session.run([manifest.input.name: Tensor(shape: [1, manifest.input.channels, manifest.input.height, manifest.input.width], data: input)])
         } catch {
             throw AnalysisError(.model, error.message)
         }
         let inferred = clock.now
-        guard let logits = outputs[manifest.model.logitsOutput], logits.count >= 1 else {
+        guard let logits = outputs[manifest.model.logitsOutput] else {
             throw AnalysisError(.model, "the model has no output \"\(manifest.model.logitsOutput)\"")
         }
-        let logit = logits.data[0]
-        let probability = 1 / (1 + exp(-logit / manifest.calibration.temperature))
+        guard logits.count == head.logitCount else {
+            throw AnalysisError(.model, "output \"\(manifest.model.logitsOutput)\" has \(logits.count) values; the manifest's \(head.kind.rawValue) head needs \(head.logitCount)")
+        }
+        let scores = head.scores(logits: logits.data)
         let features = manifest.model.featuresOutput.flatMap { outputs[$0] }
         let distance = outOfDistribution.flatMap { ood in features.map { ood.distance($0.data) } }
         return Classification(
-            logit: logit, probability: probability, decision: Decision(probability: probability, rule: manifest.decision),
+            logits: logits.data, scores: scores,
             oodDistance: distance, isOutOfDistribution: distance.map { $0 > outOfDistribution!.threshold } ?? false,
             featureMap: manifest.model.featureMapOutput.flatMap { outputs[$0] },
             timings: StageTimings(preprocessMilliseconds: (preprocessed - start).milliseconds,
@@ -115,11 +123,14 @@ public final class Classifier {
 
 /// The model's answer for one image.
 public struct Classification: Sendable {
-    /// Raw logit of the positive label.
-    public var logit: Float
-    /// Calibrated probability of the positive label.
-    public var probability: Float
-    public var decision: Decision
+    /// The model's raw logits.
+    public var logits: [Float]
+    /// Every finding, calibrated and decided (groups first).
+    public var scores: [ModelHead.Score]
+    /// The first finding's calibrated probability (the one evaluation and the worklist use).
+    public var probability: Float { scores[0].probability }
+    /// The first finding's decision.
+    public var decision: Decision { scores[0].decision }
     /// Mahalanobis distance of the features from the training data, when the bundle has OOD statistics.
     public var oodDistance: Float?
     /// True when the image is unlike the training data: the answer should not be trusted.

@@ -22,7 +22,8 @@ public struct Evaluation: Sendable, Codable {
     public static func run(directory: String, classifier: Classifier,
                            progress: ((Int, Int) -> Void)? = nil) throws(AnalysisError) -> Evaluation {
         let manifest = classifier.bundle.manifest
-        let positiveIDs = Set(manifest.labels.map(\.id))
+        // Positive: folders mapped to the first finding (or, for a group, to any of its members).
+        let positiveIDs = manifest.head == nil ? Set(manifest.labels.map(\.id)) : classifier.head.primary.covers
         var items: [(relative: String, label: Int)] = []
         for (folder, labelID) in manifest.folders.sorted(by: { $0.key < $1.key }) {
             let url = URL(fileURLWithPath: directory).appendingPathComponent(folder)

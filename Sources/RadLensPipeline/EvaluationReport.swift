@@ -16,7 +16,7 @@ public enum EvaluationReport {
         let curve = ROCCurve(labels: labels, scores: probabilities)
         let roc = curve.map { zip($0.falsePositiveRates, $0.truePositiveRates).map { SVGChart.Point(x: $0, y: $1) } } ?? []
         let bins = CalibrationBins(labels: labels, probabilities: probabilities)
-        let names = (negative: manifest.negativeLabel.id, positive: manifest.labels.first?.id ?? "positive")
+        let names = (negative: manifest.negativeLabel?.id ?? "negative", positive: analyzer.classifier.head.primary.id)
 
         let rows = evaluation.predictions.map {
             EvaluationPage.Prediction(path: $0.path, truth: $0.label == 1 ? names.positive : names.negative, probability: $0.probability)

@@ -7,11 +7,15 @@ enum ReportContext {
     static func make(_ report: AnalysisReport, manifest: ModelManifest?, language: ReportLanguage,
                      images: (image: String, heatmap: String?)? = nil) -> [String: Any] {
         func percent(_ value: Double) -> String { String(format: "%.1f", value * 100) }
+        let isMulticlass = manifest?.head?.kind == .multiclass
         let findings: [[String: Any]] = report.findings.map { finding in
             let label = manifest?.labels.first { $0.id == finding.label }
+            let group = manifest?.head?.groups?.first { $0.id == finding.label }
             var entry: [String: Any] = [
                 "label": finding.label, "display": finding.display, "displayLower": finding.display.lowercased(),
-                "displayZh": label?.displayZh ?? finding.display,
+                "displayZh": label?.displayZh ?? group?.displayZh ?? finding.display,
+                // A class of a softmax head: its share, and whether it is the one the pattern favours.
+                "isClass": isMulticlass && label != nil, "isFavoured": finding.decision != .negative,
                 "probabilityPercent": percent(finding.probability), "thresholdPercent": percent(finding.threshold),
                 "lowPercent": percent(finding.indeterminateLow), "highPercent": percent(finding.indeterminateHigh),
                 "decision": finding.decision.rawValue,
@@ -44,6 +48,7 @@ enum ReportContext {
             "generatedAt": report.provenance.generatedAt,
             "report": report.report ?? "",
         ]
+        if let population = language == .zh ? manifest?.trainingPopulationZh : manifest?.trainingPopulation { context["trainingPopulation"] = population }
         if let model = report.model {
             context["model"] = ["name": model.name, "version": model.version, "sha256": model.sha256, "sha256short": String(model.sha256.prefix(12))]
         }

@@ -7,14 +7,16 @@ import RadLensPipeline
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
-        abstract: "Inspect, run and benchmark ONNX models with the RadLens engine.",
+        abstract: "Inspect, run and benchmark ONNX models; make and check model bundles of your own.",
         discussion: """
             Examples:
+              radlens model init my.onnx --output bundles/my --head multilabel --labels a,b,c
+              radlens model check bundles/my
               radlens model info resnet18.onnx
               radlens model run resnet18.onnx --input x.npy --output y.npy
               radlens model bench resnet18.onnx --batch 16 --threads 2 --format json
             """,
-        subcommands: [ModelInfoCommand.self, ModelRunCommand.self, ModelBenchCommand.self]
+        subcommands: [ModelInfoCommand.self, ModelRunCommand.self, ModelBenchCommand.self, ModelInitCommand.self, ModelCheckCommand.self]
     )
 }
 

@@ -21,7 +21,7 @@ import Testing
             sys.path.insert(0, sys.argv[1])
             import radlens_preprocess as rp
             for i, path in enumerate(sys.argv[3:]):
-                np.save(f"{sys.argv[2]}/{i}.npy", rp.preprocess(path, \(spec.resize.height), \(spec.resize.width), \(spec.mean), \(spec.std)))
+                np.save(f"{sys.argv[2]}/{i}.npy", rp.preprocess(path, \(spec.resize.height), \(spec.resize.width), \(spec.mean[0]), \(spec.std[0])))
             """
         let result = try ProcessRunner.run(python, ["-c", script, TestPaths.repository.appendingPathComponent("Training").path, output.path] + files)
         guard result.status == 0 else { throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: result.stderr]) }
@@ -65,7 +65,7 @@ import Testing
     @Test func resizeOfAConstantImageIsConstant() throws {
         let image = Image(width: 300, height: 200, channels: 1, pixels: .uint8(Array(repeating: 128, count: 60_000)))
         let values = try Preprocessor(Self.spec).apply(image)
-        let expected = (128 / 255 - Self.spec.mean) / Self.spec.std
+        let expected = (128 / 255 - Self.spec.mean[0]) / Self.spec.std[0]
         #expect(values.allSatisfy { abs($0 - expected) < 1e-5 })
     }
 }
