@@ -65,6 +65,27 @@ public struct ModelHead: Sendable {
         return (first.id, [first.id])
     }
 
+    /// The decision band of the first finding (its threshold is the cut for accuracy figures).
+    public var primaryRule: ModelManifest.DecisionRule {
+        let head = manifest.head ?? ModelManifest.Head(kind: .binary)
+        if let group = head.groups?.first { return group.decision ?? manifest.decision }
+        return manifest.labels.first { $0.id == primary.id }?.decision ?? manifest.decision
+    }
+
+    /// The calibrated probability of every label in manifest order (a multiclass reference
+    /// class included): softmax for multiclass, sigmoids otherwise.
+    public func labelProbabilities(logits: [Float]) -> [Float] {
+        let temperature = manifest.calibration.temperature
+        guard kind == .multiclass else {
+            return manifest.labels.indices.map { 1 / (1 + exp(-logits[$0] / (manifest.labels[$0].temperature ?? temperature))) }
+        }
+        let scaled = logits.prefix(manifest.labels.count).map { $0 / temperature }
+        let top = scaled.max() ?? 0
+        let exponentials = scaled.map { exp($0 - top) }
+        let total = exponentials.reduce(0, +)
+        return exponentials.map { $0 / total }
+    }
+
     /// Logits the model must output.
     public var logitCount: Int { kind == .binary ? 1 : manifest.labels.count }
 
@@ -72,25 +93,18 @@ public struct ModelHead: Sendable {
     /// (without a multiclass reference class).
     public func scores(logits: [Float]) -> [Score] {
         let head = manifest.head ?? ModelManifest.Head(kind: .binary)
-        let temperature = manifest.calibration.temperature
         var probabilities: [Float]
         var labelScores: [Score]
         switch kind {
         case .binary, .multilabel:
-            probabilities = manifest.labels.indices.map { i in
-                1 / (1 + exp(-logits[i] / (manifest.labels[i].temperature ?? temperature)))
-            }
+            probabilities = labelProbabilities(logits: logits)
             labelScores = manifest.labels.indices.map { i in
                 let rule = manifest.labels[i].decision ?? manifest.decision
                 return Score(id: manifest.labels[i].id, display: manifest.labels[i].display, codes: manifest.labels[i].codes,
                              probability: probabilities[i], rule: rule, decision: Decision(probability: probabilities[i], rule: rule), isGroup: false)
             }
         case .multiclass:
-            let scaled = logits.prefix(manifest.labels.count).map { $0 / temperature }
-            let top = scaled.max() ?? 0
-            let exponentials = scaled.map { exp($0 - top) }
-            let total = exponentials.reduce(0, +)
-            probabilities = exponentials.map { $0 / total }
+            probabilities = labelProbabilities(logits: logits)
             let winner = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
             let confidence = head.confidence ?? 0.5
             let rule = ModelManifest.DecisionRule(threshold: confidence, indeterminateLow: confidence, indeterminateHigh: confidence,

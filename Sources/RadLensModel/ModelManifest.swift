@@ -22,8 +22,11 @@ public struct ModelManifest: Sendable, Codable {
     public var head: Head?
     /// What a negative decision means.
     public var negativeLabel: LabelName?
-    /// Evaluation folder names mapped to label ids (e.g. NORMAL -> normal).
+    /// Evaluation folder names mapped to label or group ids (e.g. NORMAL -> normal).
     public var folders: [String: String]
+    /// Evaluation file-name globs mapped to label ids, for classes that live in names
+    /// (`*_bacteria_*` -> bacterial); they take precedence over `folders`.
+    public var filePatterns: [String: String]?
     public var calibration: Calibration
     public var decision: DecisionRule
     public var ood: OutOfDistribution?

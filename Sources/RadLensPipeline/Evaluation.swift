@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import RadLensImaging
 import RadLensReport
 
@@ -10,9 +11,15 @@ public struct Evaluation: Sendable, Codable {
         public var path: String
         public var label: Int
         public var probability: Double
+        /// Multiclass heads: the true class (index into the manifest's labels), when known.
+        public var trueClass: Int?
+        /// Multiclass heads: every label's probability.
+        public var classProbabilities: [Double]?
     }
 
     public var metrics: BinaryMetrics
+    /// Multiclass heads: per-class figures on the images whose class is known.
+    public var classMetrics: ClassMetrics?
     public var imagesPerSecond: Double
     public var predictions: [Prediction]
     /// Inputs that could not be analysed, with the reason.
@@ -24,12 +31,17 @@ public struct Evaluation: Sendable, Codable {
         let manifest = classifier.bundle.manifest
         // Positive: folders mapped to the first finding (or, for a group, to any of its members).
         let positiveIDs = manifest.head == nil ? Set(manifest.labels.map(\.id)) : classifier.head.primary.covers
-        var items: [(relative: String, label: Int)] = []
+        let labelIDs = manifest.labels.map(\.id)
+        let multiclass = manifest.head?.kind == .multiclass
+        var items: [(relative: String, label: Int, trueClass: Int?)] = []
         for (folder, labelID) in manifest.folders.sorted(by: { $0.key < $1.key }) {
             let url = URL(fileURLWithPath: directory).appendingPathComponent(folder)
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: url.path) else { continue }
             for name in names.sorted() where !name.hasPrefix(".") {
-                items.append(("\(folder)/\(name)", positiveIDs.contains(labelID) ? 1 : 0))
+                // The class from the file name where the manifest says classes live there, else the folder's.
+                let patterned = (manifest.filePatterns ?? [:]).sorted { $0.key < $1.key }.first { fnmatch($0.key, name, 0) == 0 }?.value
+                let trueClass = multiclass ? labelIDs.firstIndex(of: patterned ?? labelID) : nil
+                items.append(("\(folder)/\(name)", positiveIDs.contains(labelID) ? 1 : 0, trueClass))
             }
         }
         guard !items.isEmpty else {
@@ -42,7 +54,9 @@ public struct Evaluation: Sendable, Codable {
             let path = URL(fileURLWithPath: directory).appendingPathComponent(item.relative).path
             do {
                 let result = try classifier.classify(contentsOf: path)
-                predictions.append(Prediction(path: item.relative, label: item.label, probability: Double(result.probability)))
+                predictions.append(Prediction(path: item.relative, label: item.label, probability: Double(result.probability),
+                                              trueClass: item.trueClass,
+                                              classProbabilities: multiclass ? classifier.head.labelProbabilities(logits: result.logits).map(Double.init) : nil))
             } catch {
                 failures.append(error.message)
             }
@@ -50,8 +64,17 @@ public struct Evaluation: Sendable, Codable {
         }
         let seconds = (ContinuousClock.now - start).milliseconds / 1000
         let metrics = BinaryMetrics(labels: predictions.map(\.label), probabilities: predictions.map(\.probability),
-                                    threshold: Double(manifest.decision.threshold))
-        return Evaluation(metrics: metrics, imagesPerSecond: Double(items.count) / max(seconds, 1e-9),
+                                    threshold: Double(classifier.head.primaryRule.threshold))
+        var classMetrics: ClassMetrics?
+        let known = predictions.filter { $0.trueClass != nil && $0.classProbabilities != nil }
+        if multiclass, !known.isEmpty {
+            let pairs = (manifest.head?.groups ?? []).filter { $0.members.count == 2 }.compactMap { group -> (String, Int, Int)? in
+                guard let first = labelIDs.firstIndex(of: group.members[0]), let second = labelIDs.firstIndex(of: group.members[1]) else { return nil }
+                return ("\(group.members[0]) vs \(group.members[1])", first, second)
+            }
+            classMetrics = ClassMetrics(labels: labelIDs, truths: known.map { $0.trueClass! }, probabilities: known.map { $0.classProbabilities! }, pairs: pairs)
+        }
+        return Evaluation(metrics: metrics, classMetrics: classMetrics, imagesPerSecond: Double(items.count) / max(seconds, 1e-9),
                           predictions: predictions, failures: failures)
     }
 

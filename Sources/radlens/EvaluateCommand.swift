@@ -11,7 +11,11 @@ struct EvaluateCommand: ParsableCommand {
         discussion: """
             DIR holds one sub-folder per class; the model's manifest maps folder names to labels \
             (for the shipped model: NORMAL and PNEUMONIA). Every image goes through the same decode, \
-            preprocessing and engine as `radlens analyze`. Research use only.
+            preprocessing and engine as `radlens analyze`. Research use only. The figures are those \
+            of the first finding (a group, or the first label); for multiclass heads also per class: \
+            accuracy, N x N confusion, one-vs-rest AUROC, sensitivity and specificity, macro AUROC, and \
+            AUROC within each two-member group (e.g. bacterial vs viral among pneumonia), with the \
+            class taken from the manifest's filePatterns (e.g. *_bacteria_*) or the folder.
 
             --report FILE.html writes one self-contained page (no network needed to open it): the ROC \
             curve with its bootstrap band, the reliability diagram, the confusion matrix, the figures \
@@ -64,16 +68,26 @@ struct EvaluateCommand: ParsableCommand {
             struct Output: Encodable {
                 var n: Int, auroc: Double, accuracy: Double, sensitivity: Double, specificity: Double
                 var confusion: [[Int]], ece: Double, threshold: Double, imagesPerSecond: Double, failures: [String]
+                var classes: ClassMetrics?
             }
             print(try JSONOutput.string(Output(n: m.n, auroc: m.auroc, accuracy: m.accuracy, sensitivity: m.sensitivity,
                                                specificity: m.specificity, confusion: m.confusion, ece: m.ece, threshold: m.threshold,
-                                               imagesPerSecond: evaluation.imagesPerSecond, failures: evaluation.failures)))
+                                               imagesPerSecond: evaluation.imagesPerSecond, failures: evaluation.failures,
+                                               classes: evaluation.classMetrics)))
         case .text:
             print(String(format: """
                 n %d  AUROC %.4f  accuracy %.4f  sensitivity %.4f  specificity %.4f  ECE %.4f  (threshold %.3f)
                 confusion [[tn %d, fp %d], [fn %d, tp %d]]  %.1f images/s
                 """, m.n, m.auroc, m.accuracy, m.sensitivity, m.specificity, m.ece, m.threshold,
                          m.confusion[0][0], m.confusion[0][1], m.confusion[1][0], m.confusion[1][1], evaluation.imagesPerSecond))
+            if let c = evaluation.classMetrics {
+                print(String(format: "classes: n %d  accuracy %.4f  macro AUROC %.4f", c.n, c.accuracy, c.macroAUROC))
+                for k in c.classes {
+                    print(String(format: "  %@: n %d  AUROC %.4f (one vs rest)  sensitivity %.4f  specificity %.4f", k.label, k.n, k.auroc, k.sensitivity, k.specificity))
+                }
+                print("  confusion (rows true, columns top class; \(c.classes.map(\.label).joined(separator: ", "))): \(c.confusion)")
+                for g in c.withinGroups { print(String(format: "  %@: n %d  AUROC %.4f  accuracy %.4f", g.name, g.n, g.auroc, g.accuracy)) }
+            }
         }
         if !evaluation.failures.isEmpty { throw ExitCode(1) }
     }
