@@ -86,6 +86,11 @@ public struct ImageSource: Sendable, Equatable {
     public var storedHeight: Int
     /// Bits per sample as stored in the file (1, 2, 4, 8, 12, 16).
     public var storedBitDepth: Int
+    /// DICOM input: the report-safe attributes, read with the pixels (no second parse).
+    public var dicom: DICOMMetadata?
+    /// DICOM input: the patient and study to copy into DICOM results. Holds patient
+    /// identifiers: for SR and SC only, never for reports or logs.
+    public var dicomStudy: DICOMStudyContext?
 
     public init(path: String? = nil, format: ImageFormat? = nil,
                 storedWidth: Int = 0, storedHeight: Int = 0, storedBitDepth: Int = 0) {

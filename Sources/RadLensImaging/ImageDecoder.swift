@@ -61,6 +61,8 @@ public final class ImageDecoder {
         case .dicom:
             let file = try DICOMFile(bytes: data, path: path)
             image = try file.image(frame: 0, rendering: .automatic, limits: options.limits, jpeg: jpeg)
+            image.source.dicom = file.metadata
+            image.source.dicomStudy = file.studyContext
         }
     }
 

@@ -20,6 +20,8 @@ public struct ModelHead: Sendable {
         public var decision: Decision
         /// True for a group of labels.
         public var isGroup: Bool
+        /// A group's label ids.
+        public var members: [String] = []
     }
 
     public let kind: ModelManifest.Head.Kind
@@ -121,7 +123,7 @@ public struct ModelHead: Sendable {
             let probability = kind == .multiclass ? min(1, members.reduce(0, +)) : members.max() ?? 0
             let rule = group.decision ?? manifest.decision
             return Score(id: group.id, display: group.display, codes: group.codes, probability: probability, rule: rule,
-                         decision: Decision(probability: probability, rule: rule), isGroup: true)
+                         decision: Decision(probability: probability, rule: rule), isGroup: true, members: group.members)
         }
         return groupScores + labelScores
     }

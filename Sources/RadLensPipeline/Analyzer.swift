@@ -47,15 +47,12 @@ public final class Analyzer {
             }
             input.sha256 = ModelBundle.sha256(bytes)
             let result = try classifier.classify(fileBytes: bytes, path: path)
-            let image = classifier.lastImage
+            let image = result.image
             input.format = image.source.format?.rawValue
             input.width = image.source.storedWidth
             input.height = image.source.storedHeight
-            var studyContext: DICOMStudyContext?
-            if image.source.format == .dicom, let dicom = try? DICOMFile(bytes: bytes, path: path) {
-                input.study = Self.studyInfo(dicom.metadata)
-                studyContext = dicomResults ? dicom.studyContext : nil
-            }
+            input.study = image.source.dicom.map(Self.studyInfo)
+            let studyContext = dicomResults ? image.source.dicomStudy : nil
             var report = AnalysisReport(status: .ok, input: input, model: modelInfo, findings: [], quality: AnalysisReport.Quality(),
                                         timingsMs: AnalysisReport.Timings(decode: result.timings.decodeMilliseconds,
                                                                           preprocess: result.timings.preprocessMilliseconds,
@@ -83,7 +80,9 @@ public final class Analyzer {
             let thumbnailPNG = thumbnailSide.flatMap { try? PNGEncoder(compressionLevel: 6).encode(thumbnailImage(image, maxSide: $0)) }
             // The class activation map explains the first finding (the manifest's CAM weights are its).
             report.findings = result.scores.enumerated().map { index, score in
-                AnalysisReport.Finding(label: score.id, display: score.display, code: score.codes.first, codes: score.codes,
+                AnalysisReport.Finding(label: score.id, kind: score.isGroup ? .group : classifier.head.kind == .multiclass ? .class : .label,
+                                       members: score.isGroup ? score.members : nil,
+                                       display: score.display, code: score.codes.first, codes: score.codes,
                                        probability: (Double(score.probability) * 1e6).rounded() / 1e6,
                                        threshold: Double(score.rule.threshold), indeterminateLow: Double(score.rule.indeterminateLow),
                                        indeterminateHigh: Double(score.rule.indeterminateHigh), decision: score.decision,

@@ -105,15 +105,12 @@ public final class Classifier {
         let features = manifest.model.featuresOutput.flatMap { outputs[$0] }
         let distance = outOfDistribution.flatMap { ood in features.map { ood.distance($0.data) } }
         return Classification(
-            logits: logits.data, scores: scores,
+            image: image, logits: logits.data, scores: scores,
             oodDistance: distance, isOutOfDistribution: distance.map { $0 > outOfDistribution!.threshold } ?? false,
             featureMap: manifest.model.featureMapOutput.flatMap { outputs[$0] },
             timings: StageTimings(preprocessMilliseconds: (preprocessed - start).milliseconds,
                                   inferenceMilliseconds: (inferred - preprocessed).milliseconds))
     }
-
-    /// The image most recently decoded by `classify(contentsOf:)`.
-    public var lastImage: Image { image }
 
     /// The engine's kernel level.
     public var kernelLevel: KernelLevel { session.kernelLevel }
@@ -123,6 +120,8 @@ public final class Classifier {
 
 /// The model's answer for one image.
 public struct Classification: Sendable {
+    /// The decoded image (with its DICOM attributes for DICOM input).
+    public var image: Image
     /// The model's raw logits.
     public var logits: [Float]
     /// Every finding, calibrated and decided (groups first).

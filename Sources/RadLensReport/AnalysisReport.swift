@@ -2,9 +2,11 @@ import Foundation
 import RadLensModel
 
 /// The structured result of analysing one input: what every output format renders.
-/// Its JSON form is versioned and described by `docs/schema/analysis-result.v1.schema.json`.
+/// Its JSON form is versioned and described by `docs/schema/analysis-result.v2.schema.json`
+/// (2.0: findings carry their kind, label, class or group, and a group its members; 1.0 had one
+/// label per model).
 public struct AnalysisReport: Sendable, Codable, Equatable {
-    public static let currentSchemaVersion = "1.0"
+    public static let currentSchemaVersion = "2.0"
     public static let disclaimer = "Research use only, not for diagnostic use."
 
     public enum Status: String, Sendable, Codable { case ok, error }
@@ -85,7 +87,13 @@ public struct AnalysisReport: Sendable, Codable, Equatable {
     }
 
     public struct Finding: Sendable, Codable, Equatable {
+        /// What a finding is: a binary or multilabel output, a class of a softmax head, or a group of labels.
+        public enum Kind: String, Sendable, Codable { case label, `class`, group }
+
         public var label: String
+        public var kind: Kind?
+        /// The label ids a group is made of.
+        public var members: [String]?
         public var display: String
         /// The primary code (SNOMED CT when the manifest has one).
         public var code: ModelManifest.Code?
@@ -98,9 +106,12 @@ public struct AnalysisReport: Sendable, Codable, Equatable {
         /// Where the model looked, when a class activation map was computed.
         public var attention: Attention?
 
-        public init(label: String, display: String, code: ModelManifest.Code?, codes: [ModelManifest.Code], probability: Double,
-                    threshold: Double, indeterminateLow: Double, indeterminateHigh: Double, decision: Decision, attention: Attention?) {
+        public init(label: String, kind: Kind = .label, members: [String]? = nil, display: String, code: ModelManifest.Code?,
+                    codes: [ModelManifest.Code], probability: Double, threshold: Double, indeterminateLow: Double, indeterminateHigh: Double,
+                    decision: Decision, attention: Attention?) {
             self.label = label
+            self.kind = kind
+            self.members = members
             self.display = display
             self.code = code
             self.codes = codes

@@ -7,7 +7,6 @@ enum ReportContext {
     static func make(_ report: AnalysisReport, manifest: ModelManifest?, language: ReportLanguage,
                      images: (image: String, heatmap: String?)? = nil) -> [String: Any] {
         func percent(_ value: Double) -> String { String(format: "%.1f", value * 100) }
-        let isMulticlass = manifest?.head?.kind == .multiclass
         let findings: [[String: Any]] = report.findings.map { finding in
             let label = manifest?.labels.first { $0.id == finding.label }
             let group = manifest?.head?.groups?.first { $0.id == finding.label }
@@ -15,7 +14,7 @@ enum ReportContext {
                 "label": finding.label, "display": finding.display, "displayLower": finding.display.lowercased(),
                 "displayZh": label?.displayZh ?? group?.displayZh ?? finding.display,
                 // A class of a softmax head: its share, and whether it is the one the pattern favours.
-                "isClass": isMulticlass && label != nil, "isFavoured": finding.decision != .negative,
+                "isClass": finding.kind == .class, "isFavoured": finding.decision != .negative,
                 "probabilityPercent": percent(finding.probability), "thresholdPercent": percent(finding.threshold),
                 "lowPercent": percent(finding.indeterminateLow), "highPercent": percent(finding.indeterminateHigh),
                 "decision": finding.decision.rawValue,

@@ -31,7 +31,7 @@ import Testing
                       TestPaths.fixture("malformed/empty.png").path]
         let run = try radlens(["analyze"] + inputs + ["--model", shippedModel, "--format", "json,fhir,html", "--output", output.path])
         #expect(run.status == 1)  // the empty file fails
-        let schema = TestPaths.repository.appendingPathComponent("docs/schema/analysis-result.v1.schema.json").path
+        let schema = TestPaths.repository.appendingPathComponent("docs/schema/analysis-result.v2.schema.json").path
         let script = """
             import json, sys, glob, jsonschema
             from fhir.resources.R4B.diagnosticreport import DiagnosticReport
