@@ -1,4 +1,4 @@
-/// Figures of a multiclass head on images whose class is known: accuracy of the top class, the
+/// Figures of a multiclass (or multilabel) head on images whose class is known: accuracy of the top class, the
 /// N x N confusion matrix, one-vs-rest AUROC, sensitivity and specificity per class, their macro
 /// mean, and for each two-member group the AUROC within it (e.g. bacterial vs viral among the
 /// pneumonia images, scored p(first) / (p(first) + p(second))).

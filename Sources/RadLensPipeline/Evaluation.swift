@@ -11,7 +11,7 @@ public struct Evaluation: Sendable, Codable {
         public var path: String
         public var label: Int
         public var probability: Double
-        /// Multiclass heads: the true class (index into the manifest's labels), when known.
+        /// Multiclass and multilabel heads: the true label (index into the manifest's labels), when known.
         public var trueClass: Int?
         /// Multiclass heads: every label's probability.
         public var classProbabilities: [Double]?
@@ -32,7 +32,9 @@ public struct Evaluation: Sendable, Codable {
         // Positive: folders mapped to the first finding (or, for a group, to any of its members).
         let positiveIDs = manifest.head == nil ? Set(manifest.labels.map(\.id)) : classifier.head.primary.covers
         let labelIDs = manifest.labels.map(\.id)
-        let multiclass = manifest.head?.kind == .multiclass
+        // Per-label figures for heads with several labels (multiclass: softmax shares; multilabel:
+        // each sigmoid one-vs-rest against the image's folder or file-pattern label).
+        let multiclass = manifest.head.map { $0.kind != .binary } ?? false
         var items: [(relative: String, label: Int, trueClass: Int?)] = []
         for (folder, labelID) in manifest.folders.sorted(by: { $0.key < $1.key }) {
             let url = URL(fileURLWithPath: directory).appendingPathComponent(folder)
