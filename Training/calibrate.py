@@ -50,6 +50,11 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
         z = l / np.exp(logt)
         return float(np.mean(np.logaddexp(0, -z) * y + np.logaddexp(0, z) * (1 - y)))
 
+    return argmin_temperature(nll)
+
+
+def argmin_temperature(nll) -> float:
+    """The T minimising nll(log T): a 400-point grid over T in [0.05, 20], then golden section."""
     grid = np.linspace(np.log(0.05), np.log(20), 400)
     i = int(np.argmin([nll(g) for g in grid]))
     a, b = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]

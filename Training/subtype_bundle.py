@@ -36,7 +36,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from calibrate import OOD_PERCENTILE, SHRINK, augmented_copies  # noqa: E402
+from calibrate import OOD_PERCENTILE, SHRINK, argmin_temperature, augmented_copies  # noqa: E402
 from common import HERE, REPO, EnsembleNet, ExportWrapper, build_model, list_split, load_images, patient_split  # noqa: E402
 from metrics import auroc, bootstrap_ci, compute_metrics  # noqa: E402
 import torch  # noqa: E402
@@ -78,17 +78,7 @@ def fit_temperature(logits, y):
     def nll(logt):
         p = softmax(logits / np.exp(logt))
         return float(-np.mean(np.log(p[np.arange(len(y)), y] + 1e-12)))
-    grid = np.linspace(np.log(0.05), np.log(20), 400)
-    i = int(np.argmin([nll(g) for g in grid]))
-    a, b = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
-    gr = (np.sqrt(5) - 1) / 2
-    for _ in range(60):
-        c, d = b - gr * (b - a), a + gr * (b - a)
-        if nll(c) < nll(d):
-            b = d
-        else:
-            a = c
-    return float(np.exp((a + b) / 2))
+    return argmin_temperature(nll)
 
 
 def figures(y3, p, boot=True):
