@@ -28,10 +28,11 @@ public final class Analyzer {
     /// Analyses the file at `path` and renders the report text in `language`. Reports record
     /// `displayPath` (default: `path` as the user gave it). With `heatmap`, the outcome carries a
     /// preview of the input and its class activation map, at most `previewSide` pixels a side;
-    /// with `thumbnailSide`, a small gray thumbnail too (the batch worklist's); with `dicomResults`,
-    /// the overlay for a Secondary Capture and, for DICOM input, the source's study context.
+    /// with `thumbnailSide`, a small gray thumbnail too (the batch worklist's); with `dicomResults`
+    /// (the DICOM formats asked for), for DICOM input the source's study context, and for `.sc`
+    /// the overlay of the Secondary Capture.
     public func analyze(path: String, displayPath: String? = nil, language: ReportLanguage = .en, heatmap: Bool = true,
-                        previewSide: Int = 512, thumbnailSide: Int? = nil, dicomResults: Bool = false) -> AnalysisOutcome {
+                        previewSide: Int = 512, thumbnailSide: Int? = nil, dicomResults: Set<ReportFormat> = []) -> AnalysisOutcome {
         let clock = ContinuousClock()
         let start = clock.now
         var input = AnalysisReport.InputInfo(path: displayPath ?? path)
@@ -52,7 +53,7 @@ public final class Analyzer {
             input.width = image.source.storedWidth
             input.height = image.source.storedHeight
             input.study = image.source.dicom.map(Self.studyInfo)
-            let studyContext = dicomResults ? image.source.dicomStudy : nil
+            let studyContext = dicomResults.isEmpty ? nil : image.source.dicomStudy
             var report = AnalysisReport(status: .ok, input: input, model: modelInfo, findings: [], quality: AnalysisReport.Quality(),
                                         timingsMs: AnalysisReport.Timings(decode: result.timings.decodeMilliseconds,
                                                                           preprocess: result.timings.preprocessMilliseconds,
@@ -76,7 +77,7 @@ public final class Analyzer {
                 imagePNG = try? PNGEncoder(compressionLevel: 3).encode(display)
                 heatmapPNG = cam.flatMap { try? PNGEncoder(compressionLevel: 3).encode($0.overlay(on: display)) }
             }
-            let overlay = dicomResults ? Self.overlay(cam, on: displayImage(image, maxSide: Self.secondaryCaptureSide)) : nil
+            let overlay = dicomResults.contains(.sc) ? Self.overlay(cam, on: displayImage(image, maxSide: Self.secondaryCaptureSide)) : nil
             let thumbnailPNG = thumbnailSide.flatMap { try? PNGEncoder(compressionLevel: 6).encode(thumbnailImage(image, maxSide: $0)) }
             // The class activation map explains the first finding (the manifest's CAM weights are its).
             report.findings = result.scores.enumerated().map { index, score in

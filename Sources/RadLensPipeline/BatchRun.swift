@@ -104,7 +104,7 @@ public enum BatchRun {
                     }
                     let outcome = analyzer.analyze(path: inputPath, displayPath: relative, language: options.language,
                                                    heatmap: options.formats.contains(.html), thumbnailSide: thumbnailSide,
-                                                   dicomResults: options.formats.contains { $0.isDICOM })
+                                                   dicomResults: Set(options.formats.filter(\.isDICOM)))
                     do {
                         try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: resultBase).deletingLastPathComponent().path,
                                                                 withIntermediateDirectories: true)

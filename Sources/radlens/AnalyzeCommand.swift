@@ -63,7 +63,7 @@ struct AnalyzeCommand: ParsableCommand {
         var usedStems: [String: Int] = [:]
         for path in files {
             let outcome = analyzer.analyze(path: path, language: lang, heatmap: formats.contains(.html) || output != nil,
-                                           dicomResults: formats.contains { $0.isDICOM })
+                                           dicomResults: Set(formats.filter(\.isDICOM)))
             if let error = outcome.report.error {
                 printError("radlens: \(error.message)")
                 failed = true

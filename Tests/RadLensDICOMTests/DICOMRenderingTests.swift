@@ -81,7 +81,13 @@ import Testing
         // A window in the file: 8-bit.
         let rg1 = try decoder.decode(contentsOf: DICOMFixtures.file("RG1_UNCR.dcm"))
         #expect(rg1.bitDepth == 8 && rg1.channels == 1 && rg1.source.format == .dicom && rg1.source.storedBitDepth == 15)
-        #expect(rg1 == (try DICOMFixtures.open("RG1_UNCR.dcm").image(rendering: .defaultWindow)))
+        // The pixels the file renders, with its report-safe attributes and study context handed on.
+        let file = try DICOMFixtures.open("RG1_UNCR.dcm")
+        var expected = try file.image(rendering: .defaultWindow)
+        expected.source.dicom = file.metadata
+        expected.source.dicomStudy = file.studyContext
+        #expect(rg1 == expected)
+        #expect(rg1.source.dicom?.modality == "CR" && rg1.source.dicomStudy?.studyInstanceUID == file.dataset.string(.studyInstanceUID))
         // No window: the modality range Bits Stored allows, to 16 bits.
         let ct = try decoder.decode(contentsOf: DICOMFixtures.file("CT_small.dcm"))
         let stats = try DICOMFixtures.open("CT_small.dcm").statistics()
