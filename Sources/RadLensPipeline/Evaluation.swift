@@ -34,7 +34,7 @@ public struct Evaluation: Sendable, Codable {
         let labelIDs = manifest.labels.map(\.id)
         // Per-label figures for heads with several labels (multiclass: softmax shares; multilabel:
         // each sigmoid one-vs-rest against the image's folder or file-pattern label).
-        let multiclass = manifest.head.map { $0.kind != .binary } ?? false
+        let perLabel = manifest.head.map { $0.kind != .binary } ?? false
         var items: [(relative: String, label: Int, trueClass: Int?)] = []
         for (folder, labelID) in manifest.folders.sorted(by: { $0.key < $1.key }) {
             let url = URL(fileURLWithPath: directory).appendingPathComponent(folder)
@@ -42,7 +42,7 @@ public struct Evaluation: Sendable, Codable {
             for name in names.sorted() where !name.hasPrefix(".") {
                 // The class from the file name where the manifest says classes live there, else the folder's.
                 let patterned = (manifest.filePatterns ?? [:]).sorted { $0.key < $1.key }.first { fnmatch($0.key, name, 0) == 0 }?.value
-                let trueClass = multiclass ? labelIDs.firstIndex(of: patterned ?? labelID) : nil
+                let trueClass = perLabel ? labelIDs.firstIndex(of: patterned ?? labelID) : nil
                 items.append(("\(folder)/\(name)", positiveIDs.contains(labelID) ? 1 : 0, trueClass))
             }
         }
@@ -58,7 +58,7 @@ public struct Evaluation: Sendable, Codable {
                 let result = try classifier.classify(contentsOf: path)
                 predictions.append(Prediction(path: item.relative, label: item.label, probability: Double(result.probability),
                                               trueClass: item.trueClass,
-                                              classProbabilities: multiclass ? classifier.head.labelProbabilities(logits: result.logits).map(Double.init) : nil))
+                                              classProbabilities: perLabel ? classifier.head.labelProbabilities(logits: result.logits).map(Double.init) : nil))
             } catch {
                 failures.append(error.message)
             }
@@ -69,7 +69,7 @@ public struct Evaluation: Sendable, Codable {
                                     threshold: Double(classifier.head.primaryRule.threshold))
         var classMetrics: ClassMetrics?
         let known = predictions.filter { $0.trueClass != nil && $0.classProbabilities != nil }
-        if multiclass, !known.isEmpty {
+        if perLabel, !known.isEmpty {
             let pairs = (manifest.head?.groups ?? []).filter { $0.members.count == 2 }.compactMap { group -> (String, Int, Int)? in
                 guard let first = labelIDs.firstIndex(of: group.members[0]), let second = labelIDs.firstIndex(of: group.members[1]) else { return nil }
                 return ("\(group.members[0]) vs \(group.members[1])", first, second)

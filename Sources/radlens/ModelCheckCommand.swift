@@ -4,6 +4,7 @@ import RadLensImaging
 import RadLensInference
 import RadLensModel
 import RadLensPipeline
+import RadLensReport
 
 /// `radlens model check`: what is wrong with a bundle, before a batch finds out.
 struct ModelCheckCommand: ParsableCommand {
@@ -55,9 +56,9 @@ struct ModelCheckCommand: ParsableCommand {
     }
 }
 
-/// The template files a bundle should carry.
+/// The template files a bundle should carry: a text template per report language and the HTML one.
 enum ReportTemplatesCheck {
-    static let names = ["report.en.mustache", "report.zh.mustache", "report.html.mustache"]
+    static let names = ReportLanguage.allCases.map { "report.\($0.rawValue).mustache" } + ["report.html.mustache"]
     static func missing(in directory: URL) -> [String] {
         names.filter { !FileManager.default.fileExists(atPath: directory.appendingPathComponent("templates/\($0)").path) }
     }
