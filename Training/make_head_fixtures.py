@@ -60,7 +60,11 @@ def write(name: str, net: Tiny, channels: int, height: int, width: int, manifest
         "model": {"file": "model.onnx", "sha256": sha, "logitsOutput": "logits", "featuresOutput": "features",
                   "featureMapOutput": "feature_map"},
         "input": {"name": "image", "channels": channels, "height": height, "width": width},
-    } | manifest
+    } | manifest | {
+        "cam": {"weights": [round(float(v), 8) for v in net.fc.weight[0]], "bias": round(float(net.fc.bias[0]), 8),
+                "logitWeights": [[round(float(v), 8) for v in row] for row in net.fc.weight],
+                "rule": "the final linear layer, one row per logit (Training/make_head_fixtures.py)"},
+    }
     with open(os.path.join(folder, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

@@ -15,14 +15,21 @@ public struct BundleWriter {
         /// The first output (the logits) and the number of values it holds per image, if static.
         public var logitsOutput: String
         public var logitCount: Int?
+        /// The feature-map output and final-layer weights, when the graph ends in pooling and a
+        /// linear layer (class activation maps).
+        public var featureMapOutput: String?
+        public var cam: ModelManifest.ClassActivation?
 
-        public init(inputName: String, channels: Int, height: Int, width: Int, logitsOutput: String, logitCount: Int?) {
+        public init(inputName: String, channels: Int, height: Int, width: Int, logitsOutput: String, logitCount: Int?,
+                    featureMapOutput: String? = nil, cam: ModelManifest.ClassActivation? = nil) {
             self.inputName = inputName
             self.channels = channels
             self.height = height
             self.width = width
             self.logitsOutput = logitsOutput
             self.logitCount = logitCount
+            self.featureMapOutput = featureMapOutput
+            self.cam = cam
         }
     }
 
@@ -70,13 +77,15 @@ public struct BundleWriter {
         let manifest = ModelManifest(
             schemaVersion: 2, name: name, version: "0.1.0", description: "Made by radlens model init; describe the model here.",
             intendedUse: "Research use only, not for diagnostic use. State the population, modality and views this model was validated on.",
-            model: .init(file: "model.onnx", sha256: ModelBundle.sha256(model), logitsOutput: facts.logitsOutput),
+            model: .init(file: "model.onnx", sha256: ModelBundle.sha256(model), logitsOutput: facts.logitsOutput,
+                         featureMapOutput: facts.cam == nil ? nil : facts.featureMapOutput),
             input: .init(name: facts.inputName, channels: facts.channels, height: facts.height, width: facts.width),
             preprocessing: preprocessing, labels: labelEntries, head: head, negativeLabel: nil,
             folders: Dictionary(uniqueKeysWithValues: labels.map { ($0, $0) }),
             calibration: .init(method: "temperature", temperature: 1),
             decision: .init(threshold: 0.5, indeterminateLow: 0.25, indeterminateHigh: 0.75,
-                            rule: "RadLens defaults (uncalibrated): positive at p >= 0.75, negative below 0.25, indeterminate between; set your own"))
+                            rule: "RadLens defaults (uncalibrated): positive at p >= 0.75, negative below 0.25, indeterminate between; set your own"),
+            cam: facts.cam)
         _ = try ModelHead(manifest)
         return manifest
     }

@@ -25,7 +25,7 @@ public struct ModelHead: Sendable {
     }
 
     public let kind: ModelManifest.Head.Kind
-    private let manifest: ModelManifest
+    let manifest: ModelManifest
 
     /// Checks that the head fits the manifest's labels.
     public init(_ manifest: ModelManifest) throws(BundleError) {

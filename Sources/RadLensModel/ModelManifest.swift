@@ -159,7 +159,16 @@ public struct ModelManifest: Sendable, Codable {
 
     /// Weights of the final linear layer, for class activation maps.
     public struct ClassActivation: Sendable, Codable {
+        /// The first finding's weights (all a bundle without `logitWeights` explains).
         public var weights: [Float]
         public var bias: Float
+        /// The whole layer, one row per logit in label order: a map for every finding.
+        public var logitWeights: [[Float]]?
+
+        public init(weights: [Float], bias: Float, logitWeights: [[Float]]? = nil) {
+            self.weights = weights
+            self.bias = bias
+            self.logitWeights = logitWeights
+        }
     }
 }

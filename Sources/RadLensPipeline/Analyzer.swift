@@ -27,7 +27,7 @@ public final class Analyzer {
 
     /// Analyses the file at `path` and renders the report text in `language`. Reports record
     /// `displayPath` (default: `path` as the user gave it). With `heatmap`, the outcome carries a
-    /// preview of the input and its class activation map, at most `previewSide` pixels a side;
+    /// preview of the input and a class activation map per finding the bundle explains, at most `previewSide` pixels a side;
     /// with `thumbnailSide`, a small gray thumbnail too (the batch worklist's); with `dicomResults`
     /// (the DICOM formats asked for), for DICOM input the source's study context, and for `.sc`
     /// the overlay of the Secondary Capture.
@@ -67,40 +67,40 @@ public final class Analyzer {
             if min(image.source.storedWidth, image.source.storedHeight) < manifest.input.height {
                 report.quality.flags.append("low-resolution")
             }
-            var heatmapPNG: [UInt8]?
+            let maps = classActivationMaps(result)
             var imagePNG: [UInt8]?
-            var attention: AnalysisReport.Attention?
-            let cam = classActivationMap(result)
-            attention = cam?.attention()
+            var heatmaps: [String: [UInt8]] = [:]
             if heatmap {
                 let display = displayImage(image, maxSide: previewSide)
                 imagePNG = try? PNGEncoder(compressionLevel: 3).encode(display)
-                heatmapPNG = cam.flatMap { try? PNGEncoder(compressionLevel: 3).encode($0.overlay(on: display)) }
+                for (score, map) in zip(result.scores, maps) {
+                    if let map, let png = try? PNGEncoder(compressionLevel: 3).encode(map.overlay(on: display)) { heatmaps[score.id] = png }
+                }
             }
-            let overlay = dicomResults.contains(.sc) ? Self.overlay(cam, on: displayImage(image, maxSide: Self.secondaryCaptureSide)) : nil
+            // The Secondary Capture shows the first finding's map.
+            let overlay = dicomResults.contains(.sc) ? Self.overlay(maps.first ?? nil, on: displayImage(image, maxSide: Self.secondaryCaptureSide)) : nil
             let thumbnailPNG = thumbnailSide.flatMap { try? PNGEncoder(compressionLevel: 6).encode(thumbnailImage(image, maxSide: $0)) }
-            // The class activation map explains the first finding (the manifest's CAM weights are its).
-            report.findings = result.scores.enumerated().map { index, score in
+            report.findings = zip(result.scores, maps).map { score, map in
                 AnalysisReport.Finding(label: score.id, kind: score.isGroup ? .group : classifier.head.kind == .multiclass ? .class : .label,
                                        members: score.isGroup ? score.members : nil,
                                        display: score.display, code: score.codes.first, codes: score.codes,
                                        probability: (Double(score.probability) * 1e6).rounded() / 1e6,
                                        threshold: Double(score.rule.threshold), indeterminateLow: Double(score.rule.indeterminateLow),
                                        indeterminateHigh: Double(score.rule.indeterminateHigh), decision: score.decision,
-                                       attention: index == 0 ? attention : nil)
+                                       attention: map?.attention())
             }
             let rendered = clock.now
             report.report = try? templates.renderText(report, manifest: manifest, language: language)
             report.timingsMs.report = (clock.now - rendered).milliseconds
             report.timingsMs.total = (clock.now - start).milliseconds
-            return AnalysisOutcome(report: report, imagePNG: imagePNG, heatmapPNG: heatmapPNG, thumbnailPNG: thumbnailPNG,
+            return AnalysisOutcome(report: report, imagePNG: imagePNG, heatmaps: heatmaps, thumbnailPNG: thumbnailPNG,
                                    overlay: overlay, studyContext: studyContext)
         } catch {
             var report = AnalysisReport(status: .error, input: input, model: modelInfo, findings: [], quality: AnalysisReport.Quality(),
                                         timingsMs: AnalysisReport.Timings(total: (clock.now - start).milliseconds), provenance: provenance,
                                         error: AnalysisReport.ErrorInfo(kind: error.kind.rawValue, message: error.message))
             report.report = nil
-            return AnalysisOutcome(report: report, imagePNG: nil, heatmapPNG: nil, thumbnailPNG: nil)
+            return AnalysisOutcome(report: report)
         }
     }
 
@@ -119,9 +119,13 @@ public final class Analyzer {
                                  seriesInstanceUID: metadata.seriesInstanceUID)
     }
 
-    private func classActivationMap(_ result: Classification) -> ClassActivationMap? {
-        guard let cam = manifest.cam, let map = result.featureMap, map.shape.count == 4 else { return nil }
-        return ClassActivationMap(featureMap: map.data, channels: map.shape[1], height: map.shape[2], width: map.shape[3], weights: cam.weights)
+    /// One class activation map per finding (nil where the bundle explains none).
+    private func classActivationMaps(_ result: Classification) -> [ClassActivationMap?] {
+        let weights = classifier.head.activationWeights(logits: result.logits)
+        guard let map = result.featureMap, map.shape.count == 4 else { return weights.map { _ in nil } }
+        return weights.map { row in
+            row.flatMap { ClassActivationMap(featureMap: map.data, channels: map.shape[1], height: map.shape[2], width: map.shape[3], weights: $0) }
+        }
     }
 
     /// Renders `outcome` in `format`.
@@ -141,7 +145,7 @@ public final class Analyzer {
                 return try FHIRDiagnosticReport.json(outcome.report, language: language) + Data("\n".utf8)
             case .html:
                 return Data(try templates.renderHTML(outcome.report, manifest: manifest, language: language,
-                                                     imagePNG: outcome.imagePNG ?? [], heatmapPNG: outcome.heatmapPNG).utf8)
+                                                     imagePNG: outcome.imagePNG ?? [], heatmaps: outcome.heatmaps).utf8)
             case .sr:
                 guard outcome.report.status == .ok else { throw AnalysisError(.io, "no DICOM SR for \(outcome.report.input.path): it was not analysed") }
                 return Data(DICOMStructuredReport(report: outcome.report, study: outcome.studyContext).file())
@@ -164,8 +168,10 @@ public struct AnalysisOutcome: Sendable {
     public var report: AnalysisReport
     /// Gray preview of the input (PNG), when made.
     public var imagePNG: [UInt8]?
-    /// Class activation map overlay (PNG), when made.
-    public var heatmapPNG: [UInt8]?
+    /// Class activation map overlays (PNG) by finding label, when made.
+    public var heatmaps: [String: [UInt8]]
+    /// The first finding's overlay.
+    public var heatmapPNG: [UInt8]? { report.findings.first.flatMap { heatmaps[$0.label] } }
     /// Small gray thumbnail (PNG), when asked for.
     public var thumbnailPNG: [UInt8]?
     /// The heatmap over the input, for a Secondary Capture, when asked for.
@@ -173,11 +179,11 @@ public struct AnalysisOutcome: Sendable {
     /// The DICOM source's patient and study, for DICOM results only (holds patient identifiers).
     public var studyContext: DICOMStudyContext?
 
-    public init(report: AnalysisReport, imagePNG: [UInt8]? = nil, heatmapPNG: [UInt8]? = nil, thumbnailPNG: [UInt8]? = nil,
+    public init(report: AnalysisReport, imagePNG: [UInt8]? = nil, heatmaps: [String: [UInt8]] = [:], thumbnailPNG: [UInt8]? = nil,
                 overlay: Image? = nil, studyContext: DICOMStudyContext? = nil) {
         self.report = report
         self.imagePNG = imagePNG
-        self.heatmapPNG = heatmapPNG
+        self.heatmaps = heatmaps
         self.thumbnailPNG = thumbnailPNG
         self.overlay = overlay
         self.studyContext = studyContext

@@ -4,10 +4,16 @@ import RadLensModel
 /// The values templates see: the report's data plus display helpers (percentages, flags for
 /// the decision band, words for where the model looked), as a plain dictionary for Mustache.
 enum ReportContext {
+    /// Base64 PNGs for the HTML page: the input, and a heatmap per finding label.
+    struct Images {
+        var image: String
+        var heatmaps: [String: String]
+    }
+
     static func make(_ report: AnalysisReport, manifest: ModelManifest?, language: ReportLanguage,
-                     images: (image: String, heatmap: String?)? = nil) -> [String: Any] {
+                     images: Images? = nil) -> [String: Any] {
         func percent(_ value: Double) -> String { String(format: "%.1f", value * 100) }
-        let findings: [[String: Any]] = report.findings.map { finding in
+        let findings: [[String: Any]] = report.findings.enumerated().map { index, finding in
             let label = manifest?.labels.first { $0.id == finding.label }
             let group = manifest?.head?.groups?.first { $0.id == finding.label }
             var entry: [String: Any] = [
@@ -21,8 +27,13 @@ enum ReportContext {
                 "isPositive": finding.decision == .positive, "isNegative": finding.decision == .negative,
                 "isIndeterminate": finding.decision == .indeterminate,
                 "codeText": finding.code.map { "\($0.display) (\($0.code))" } ?? "",
-                "hasAttention": finding.attention != nil,
+                // Text explains a softmax class only when the pattern favours it.
+                "hasAttention": finding.attention != nil && !(finding.kind == .class && finding.decision == .negative),
             ]
+            if let heatmap = images?.heatmaps[finding.label] {
+                entry["camPNG"] = heatmap
+                entry["camID"] = index == 0 ? "heatmap" : "heatmap-\(finding.label)"
+            }
             if let attention = finding.attention {
                 entry["zone"] = attention.zone
                 entry["side"] = attention.side
@@ -57,7 +68,7 @@ enum ReportContext {
         }
         if let images {
             context["imagePNG"] = images.image
-            if let heatmap = images.heatmap { context["heatmapPNG"] = heatmap }
+            if let first = report.findings.first, let heatmap = images.heatmaps[first.label] { context["heatmapPNG"] = heatmap }
         }
         return context
     }

@@ -41,11 +41,12 @@ public struct ReportTemplates: Sendable {
         return Self.tidy(template.render(ReportContext.make(report, manifest: manifest, language: language)))
     }
 
-    /// The self-contained HTML page; images are base64 PNGs.
+    /// The self-contained HTML page; images are base64 PNGs, `heatmaps` by finding label.
     public func renderHTML(_ report: AnalysisReport, manifest: ModelManifest?, language: ReportLanguage,
-                           imagePNG: [UInt8], heatmapPNG: [UInt8]?) throws(BundleError) -> String {
+                           imagePNG: [UInt8], heatmaps: [String: [UInt8]]) throws(BundleError) -> String {
         guard let html else { throw BundleError("the model bundle has no templates/report.html.mustache") }
-        let images = (Data(imagePNG).base64EncodedString(), heatmapPNG.map { Data($0).base64EncodedString() })
+        let images = ReportContext.Images(image: Data(imagePNG).base64EncodedString(),
+                                          heatmaps: heatmaps.mapValues { Data($0).base64EncodedString() })
         return html.render(ReportContext.make(report, manifest: manifest, language: language, images: images))
     }
 

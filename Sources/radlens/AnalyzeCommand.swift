@@ -14,7 +14,9 @@ struct AnalyzeCommand: ParsableCommand {
             probability, the decision (positive / negative / indeterminate), quality flags and \
             provenance. Reports never carry patient identifiers: from DICOM only modality, body part, \
             view, pixel spacing and study/series UIDs are used. Without --output the reports go to standard output; with --output each \
-            input gets <name>.txt, .json, .fhir.json, .html and a heatmap PNG as requested.
+            input gets <name>.txt, .json, .fhir.json, .html as requested, and a heatmap PNG for each \
+            finding the model explains: <name>.heatmap.png for the first, <name>.heatmap.<label>.png \
+            for the others.
 
             DICOM results for PACS (need --output): --format sr writes <name>.sr.dcm, a Comprehensive 3D SR \
             (TID 1500, as IHE AI Results asks: one measurement group per finding, present/absent/indeterminate \
@@ -79,7 +81,11 @@ struct AnalyzeCommand: ParsableCommand {
             for format in formats {
                 try AtomicFile.write(try analyzer.render(outcome, format: format, language: lang), to: "\(base).\(format.fileExtension)")
             }
-            if let heatmap = outcome.heatmapPNG { try AtomicFile.write(Data(heatmap), to: "\(base).heatmap.png") }
+            // One heatmap per explained finding: the first as <name>.heatmap.png, the others named by label.
+            for (index, finding) in outcome.report.findings.enumerated() {
+                guard let heatmap = outcome.heatmaps[finding.label] else { continue }
+                try AtomicFile.write(Data(heatmap), to: index == 0 ? "\(base).heatmap.png" : "\(base).heatmap.\(finding.label).png")
+            }
             print("\(path) -> \(base).{\(formats.map(\.fileExtension).joined(separator: ","))}")
         }
         if failed { throw ExitCode(1) }

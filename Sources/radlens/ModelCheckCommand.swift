@@ -47,6 +47,14 @@ struct ModelCheckCommand: ParsableCommand {
             let pixels = (0..<side * side).map { UInt8(truncatingIfNeeded: ($0 % side + $0 / side) / 2) }
             let result = try analyzer.classifier.classify(Image(width: side, height: side, channels: 1, pixels: .uint8(pixels)))
             report(true, "a test inference gives " + result.scores.map { "\($0.id) p=\(String(format: "%.3f", $0.probability))" }.joined(separator: ", "))
+            if let cam = manifest.cam {
+                let channels = result.featureMap.flatMap { $0.shape.count == 4 ? $0.shape[1] : nil }
+                let rows = cam.logitWeights ?? [cam.weights]
+                let fits = channels != nil && rows.allSatisfy { $0.count == channels } && (cam.logitWeights == nil || rows.count == head?.logitCount)
+                let explained = head?.activationWeights(logits: result.logits).filter { $0 != nil }.count ?? 0
+                report(fits, fits ? "class activation maps for \(explained) of \(result.scores.count) finding(s)"
+                                  : "cam weights (\(rows.count) row(s) of \(rows.first?.count ?? 0)) do not fit the feature map output \(manifest.model.featureMapOutput ?? "(none)") with \(channels.map(String.init) ?? "no") channels")
+            }
         } catch {
             report(false, "\(error)")
         }

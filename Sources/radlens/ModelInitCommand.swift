@@ -18,7 +18,9 @@ struct ModelInitCommand: ParsableCommand {
             --scale, resized to the model's input (squashed, or --keep-aspect with black borders), \
             normalised with --mean and --std (one value, or one per channel). Calibration and \
             decision bands are RadLens's uncalibrated defaults: edit manifest.json with your \
-            validation figures, then run `radlens model check`.
+            validation figures, then run `radlens model check`. When the model ends in global \
+            average pooling and a linear layer, and exports the pooled feature map as an output, \
+            the bundle gets a class activation map ("where the model looked") for every finding.
 
             Examples:
               radlens model init pneumonia.onnx --output bundles/pneumonia --head binary --labels pneumonia
@@ -78,14 +80,24 @@ struct ModelInitCommand: ParsableCommand {
         let perImage = logits.shape.dropFirst().reduce(Optional(1)) { total, dimension in total.flatMap { t in dimension.map { t * $0 } } }
         let writer = BundleWriter(kind: head, labels: ids, mean: try Self.floats(mean, "--mean"), std: try Self.floats(std, "--std"),
                                   scale: scale, keepAspect: keepAspect, referenceClass: referenceClass, groups: groups)
+        let activation = try ClassActivationLayer.find(contentsOf: model, logitsOutput: logits.name)
+        let cam = activation.layer.map {
+            ModelManifest.ClassActivation(weights: $0.weights[0], bias: $0.bias[0], logitWeights: $0.weights)
+        }
         let data = try Data(contentsOf: URL(fileURLWithPath: model))
         let directory = URL(fileURLWithPath: output)
         do {
             let manifest = try writer.manifest(name: directory.lastPathComponent, model: data, facts: .init(
-                inputName: input.name, channels: channels, height: height, width: width, logitsOutput: logits.name, logitCount: perImage))
+                inputName: input.name, channels: channels, height: height, width: width, logitsOutput: logits.name, logitCount: perImage,
+                featureMapOutput: activation.layer?.featureMapOutput, cam: cam))
             let templates = DefaultBundleSearch().places.first(where: \.found).map { URL(fileURLWithPath: $0.path).appendingPathComponent("templates") }
             try BundleWriter.write(manifest, model: data, templates: templates, to: directory)
             print("\(output): \(head.rawValue) bundle for \(model) (\(input.name) \(channels)x\(height)x\(width), \(ids.count) label(s))")
+            if let layer = activation.layer {
+                print("class activation maps: one per finding, from \(layer.featureMapOutput) and the final layer's weights")
+            } else if let pooled = activation.pooledTensor {
+                print("note: no class activation maps; export \(pooled) (the map before global pooling) as a model output to get one per finding")
+            }
             if templates == nil { print("note: no shipped bundle found for the report templates; text and HTML reports need templates/") }
             print("next: edit \(output)/manifest.json (calibration, decision bands, codes, intended use), then `radlens model check \(output)`")
         } catch {

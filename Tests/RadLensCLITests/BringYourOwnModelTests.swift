@@ -61,6 +61,20 @@ import Testing
         #expect(try fhir["contained"].array().filter { try $0["resourceType"].string() == "Observation" }.count == 3)
         let html = try String(contentsOf: output.appendingPathComponent("chest-pa-cr.html"), encoding: .utf8)
         for display in ["Pneumonia", "Bacterial", "Viral"] { #expect(html.contains("<tr><td>\(display)</td>")) }
+        // model init found the final layer in the ONNX graph: the class activation weights are
+        // torch's (the fixture manifest's, written by Training/make_head_fixtures.py), and every
+        // finding has its own map, in the HTML and as a PNG.
+        let initialised = try JSON(try Data(contentsOf: URL(fileURLWithPath: bundle).appendingPathComponent("manifest.json")))
+        let torch = try JSON(try Data(contentsOf: TestPaths.fixture("models/heads/multiclass-gray/manifest.json")))
+        #expect(try initialised["model"]["featureMapOutput"].string() == "feature_map")
+        let found = try initialised["cam"]["logitWeights"].array().map { try $0.array().map { try $0.double() } }
+        let wanted = try torch["cam"]["logitWeights"].array().map { try $0.array().map { try $0.double() } }
+        #expect(found.count == 3 && zip(found, wanted).allSatisfy { a, b in a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) < 1e-7 } })
+        for id in ["heatmap", "heatmap-bacterial", "heatmap-viral"] { #expect(html.contains("<img id=\"\(id)\""), "\(id)") }
+        for name in ["chest-pa-cr.heatmap.png", "chest-pa-cr.heatmap.bacterial.png", "chest-pa-cr.heatmap.viral.png"] {
+            #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent(name).path), "\(name)")
+        }
+        #expect(try json["findings"].array().allSatisfy { $0["attention"]["zone"].value is String })
         let text = try String(contentsOf: output.appendingPathComponent("chest-pa-cr.txt"), encoding: .utf8)
         // The impression names the favoured class exactly when one class (not the reference) won.
         let favoured = try json["findings"].array().dropFirst().contains { try $0["decision"].string() != "negative" }

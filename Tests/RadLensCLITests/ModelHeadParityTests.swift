@@ -6,7 +6,8 @@ import Testing
 /// implementation of the manifest's semantics (Tests/Python/manifest_reference.py: Pillow and
 /// numpy preprocessing, ONNX Runtime, the head in numpy) on the fixture bundles of
 /// Tests/Fixtures/models/heads: a 3-channel multilabel CNN (0-255 scale, per-channel mean/std,
-/// keep-aspect) and a gray multiclass CNN (TorchXRayVision scale) with a group finding.
+/// keep-aspect) and a gray multiclass CNN (TorchXRayVision scale) with a group finding. Each
+/// finding's class activation map must point to the same zone and side as the reference's.
 @Suite struct ModelHeadParityTests {
     static let bundles = ["multilabel-rgb", "multiclass-gray"]
     /// Gray and RGB, 8 and 16 bits, JPEG and PNG, portrait and landscape. (Not a PNG with an sBIT
@@ -24,6 +25,7 @@ import Testing
         try #require(reference.status == 0, "\(reference.stderr)")
         let expected = try JSON(reference.stdout).array()
         var largest = 0.0
+        var attentions: Set<String> = []
         for (path, want) in zip(paths, expected) {
             let run = try radlens(["analyze", path, "--model", bundle, "--format", "json"])
             try #require(run.status == 0, "\(path): \(run.stderr)")
@@ -37,6 +39,11 @@ import Testing
                 let difference = abs(try finding["probability"].double() - reference["probability"].double())
                 largest = max(largest, difference)
                 #expect(difference <= 2e-3, "\(where_): |Δp| \(difference)")
+                // Each finding's own class activation map points where the reference's does.
+                let attention = finding["attention"], wantedAttention = reference["attention"]
+                #expect(try attention["zone"].string() == wantedAttention["zone"].string() && attention["side"].string() == wantedAttention["side"].string(),
+                        "\(where_): attention \(attention) vs \(wantedAttention)")
+                attentions.insert(try "\(attention["zone"].string()) \(attention["side"].string())")
             }
             // Top-1 among the labels (groups aside) is the same.
             func top(_ findings: [JSON], groups: Int) throws -> String? {
@@ -44,6 +51,7 @@ import Testing
             }
             #expect(try top(got, groups: 1) == top(wanted, groups: 1))
         }
+        #expect(attentions.count > 1, "the findings' maps differ")
         print("\(name): largest |Δp| against the Python reference \(largest) over \(paths.count) images")
     }
 
