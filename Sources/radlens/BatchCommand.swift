@@ -67,11 +67,30 @@ struct BatchCommand: ParsableCommand {
     @Option(help: "Only files whose name matches this glob (repeatable), e.g. \"*.jpeg\".")
     var include: [String] = []
 
-    @Option(help: "Parallel workers (each decodes, preprocesses and infers one image at a time).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Threads in all (default: all processors). Workers x engine threads never exceed it.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "Engine threads per worker.")
-    var threads: Int = 1
+    @Option(help: """
+        Parallel workers, each decoding, preprocessing and inferring one image at a time (default: \
+        --threads; each worker's engine then gets --threads / --jobs threads).
+        """)
+    var jobs: Int?
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be 1 or more") }
+        if let jobs {
+            guard jobs >= 1 else { throw ValidationError("--jobs must be 1 or more") }
+            guard jobs <= threads else {
+                throw ValidationError("--jobs \(jobs) is more workers than --threads \(threads) allows (workers x engine threads stay within --threads); raise --threads or lower --jobs")
+            }
+        }
+    }
+
+    /// Workers, and engine threads for each: all threads as workers unless --jobs says fewer.
+    var workers: (jobs: Int, threadsPerJob: Int) {
+        let jobs = jobs ?? threads
+        return (jobs, max(1, threads / jobs))
+    }
 
     @Option(help: "Engine precision: fp32, or fast (Winograd 3x3 convolutions; same decisions, probabilities within ~1e-6).")
     var precision: Precision = .fp32
@@ -122,9 +141,10 @@ struct BatchCommand: ParsableCommand {
             }
             if (push || pushTo != nil) && !formats.contains(.sr) { formats.append(.sr) }
             let options = BatchOptions(input: input, output: output, modelPath: modelPath, formats: formats, include: include,
-                                       jobs: jobs, threadsPerJob: threads, shard: shardValue, force: force, language: lang,
+                                       jobs: workers.jobs, threadsPerJob: workers.threadsPerJob, shard: shardValue, force: force, language: lang,
                                        precision: precision)
-            logger.info("batch started", metadata: ["input": "\(input)", "output": "\(output)", "shard": "\(shardValue?.description ?? "all")"])
+            logger.info("batch started", metadata: ["input": "\(input)", "output": "\(output)", "shard": "\(shardValue?.description ?? "all")",
+                                                 "workers": "\(workers.jobs) x \(workers.threadsPerJob) engine thread(s)"])
             let reporter = ProgressReporter(logger: logger, quiet: quiet)
             let record: BatchRecord
             if isDICOMweb {

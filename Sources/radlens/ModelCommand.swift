@@ -191,7 +191,7 @@ struct BenchResult: Encodable {
 
 /// Engine settings shared by commands that run a model.
 struct EngineOptions: ParsableArguments {
-    @Option(help: "Worker threads (default: all processors).")
+    @Option(help: "Threads in all (default: all processors).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Kernel level: avx512, avx2 or generic (default: the best this CPU runs).")

@@ -88,6 +88,19 @@ import Testing
         #expect(doubled.status == 2)
     }
 
+    /// --threads is the total: workers x engine threads stay within it.
+    @Test func threadsIsTheTotalForTheProcess() throws {
+        let input = try makeBatchInput(copies: 1)
+        let output = try TestPaths.temporaryDirectory("batch-threads")
+        let split = try radlens(["batch", input.path, "--output", output.path, "--model", shippedModel, "--threads", "2", "--jobs", "1", "--force"] + Self.include)
+        // (Exit 1: the input folder holds two broken images.)
+        #expect(split.status == 1 && split.stderr.contains("workers=1 x 2 engine thread(s)"), "\(split.stderr)")
+        let defaults = try radlens(["batch", input.path, "--output", output.path, "--model", shippedModel, "--threads", "3", "--force"] + Self.include)
+        #expect(defaults.status == 1 && defaults.stderr.contains("workers=3 x 1 engine thread(s)"), "\(defaults.stderr)")
+        let tooMany = try radlens(["batch", input.path, "--output", output.path, "--model", shippedModel, "--threads", "2", "--jobs", "4"])
+        #expect(tooMany.status != 0 && tooMany.stderr.contains("--jobs 4 is more workers than --threads 2 allows"), "\(tooMany.stderr)")
+    }
+
     @Test func missingModelIsAFatalError() throws {
         let input = try makeBatchInput(copies: 1)
         let result = try radlens(["batch", input.path, "--output", NSTemporaryDirectory() + "/radlens-nomodel", "--model", "/nonexistent"])
