@@ -43,7 +43,8 @@ let package = Package(
             providers: [.apt(["libopenjp2-7-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCharLS", pkgConfig: "charls", providers: [.apt(["libcharls-dev"])]),
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl's headers only: the shim loads the library on first use (see radlens_curl.h).
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // libpng reports errors with longjmp, which must never cross Swift frames:
         // this C shim owns every setjmp and returns plain error codes.
         .target(name: "_RadLensPNGShim", dependencies: ["CPNG"]),

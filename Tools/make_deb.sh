@@ -20,6 +20,8 @@ shlibs=$(cd "$scratch" && dpkg-shlibdeps -O -e "$stage/usr/bin/radlens") ||
     { echo "make_deb: dpkg-shlibdeps failed on $stage/usr/bin/radlens" >&2; exit 1; }
 depends=$(sed -n 's/^shlibs:Depends=//p' <<<"$shlibs")
 [[ -n $depends ]] || { echo "make_deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
+# libcurl is loaded on first use (DICOMweb), so the binary's libraries do not name it.
+depends="$depends, libcurl4 (>= 7.62)"
 
 install -d "$stage/DEBIAN"
 (cd "$stage" && find usr -type f -exec md5sum {} + | sort -k 2) >"$stage/DEBIAN/md5sums"

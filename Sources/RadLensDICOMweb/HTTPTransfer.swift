@@ -19,16 +19,23 @@ final class HTTPTransfer {
     private let handle: UnsafeMutableRawPointer
     private let configuration: DICOMwebConfiguration
 
-    private static let globalInit: Void = { curl_global_init(radlens_curl_global_default) }()
+    /// nil once libcurl is loaded and initialised, else why not.
+    static let loadError: String? = {
+        if let error = radlens_curl_load() { return String(cString: error) }
+        _ = radlens_curl_global_init(radlens_curl_global_default)
+        return nil
+    }()
 
     init(configuration: DICOMwebConfiguration) throws(DICOMwebError) {
-        _ = Self.globalInit
-        guard let handle = curl_easy_init() else { throw DICOMwebError(.configuration, "cannot start libcurl") }
+        if let error = Self.loadError {
+            throw DICOMwebError(.configuration, "DICOMweb needs libcurl, which cannot be loaded (\(error)); install it: apt-get install libcurl4")
+        }
+        guard let handle = radlens_curl_easy_init() else { throw DICOMwebError(.configuration, "cannot start libcurl") }
         self.handle = handle
         self.configuration = configuration
     }
 
-    deinit { curl_easy_cleanup(handle) }
+    deinit { radlens_curl_easy_cleanup(handle) }
 
     /// What the callbacks reach through their context pointer.
     private final class Exchange {
@@ -46,13 +53,13 @@ final class HTTPTransfer {
     /// and headers. An error thrown by `receive` aborts the transfer and is rethrown.
     func perform(_ method: String, _ url: String, headers: [String] = [], body: [UInt8]? = nil,
                  receive: @escaping (UnsafeRawBufferPointer, Response) throws -> Void) throws -> Response {
-        curl_easy_reset(handle)
+        radlens_curl_easy_reset(handle)
         let exchange = Exchange(handle: handle, receive: receive)
         let context = Unmanaged.passUnretained(exchange).toOpaque()
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         var list: UnsafeMutablePointer<curl_slist>?
-        for header in headers { list = curl_slist_append(list, header) }
-        defer { curl_slist_free_all(list) }
+        for header in headers { list = radlens_curl_slist_append(list, header) }
+        defer { radlens_curl_slist_free_all(list) }
 
         let code: CURLcode = withExtendedLifetime(exchange) {
             errorBuffer.withUnsafeMutableBufferPointer { errors in
@@ -103,18 +110,18 @@ final class HTTPTransfer {
                     return size * count
                 }
                 if method == "POST" { radlens_curl_set_long(handle, CURLOPT_POST, 1) }
-                guard let body else { return curl_easy_perform(handle) }
+                guard let body else { return radlens_curl_easy_perform(handle) }
                 return body.withUnsafeBytes { bytes in
                     radlens_curl_set_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
                     radlens_curl_set_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count))
-                    return curl_easy_perform(handle)
+                    return radlens_curl_easy_perform(handle)
                 }
             }
         }
         if let error = exchange.error { throw error }
         guard code == CURLE_OK else {
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            let reason = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            let reason = detail.isEmpty ? String(cString: radlens_curl_easy_strerror(code)) : detail
             throw DICOMwebError(Self.isConfigurationError(code) ? .configuration : .connection, "\(Self.redacted(url)): \(reason)")
         }
         return Response(status: radlens_curl_response_code(handle), headers: exchange.headers)
@@ -140,3 +147,6 @@ extension String {
         return String(scalars)
     }
 }
+
+/// Why DICOMweb cannot run on this machine (libcurl cannot be loaded), or nil when it can.
+public var dicomwebUnavailableReason: String? { HTTPTransfer.loadError }

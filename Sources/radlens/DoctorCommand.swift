@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
+import RadLensDICOMweb
 import RadLensInference
 
 /// `radlens doctor`: what this machine gives RadLens.
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Show the CPU kernel level in use, the levels this CPU supports, threads, and where the model bundle is found.")
+        abstract: "Show the CPU kernel level in use, the levels this CPU supports, threads, whether DICOMweb can run, and where the model bundle is found.")
 
     func run() {
         print(RadLensVersion.description)
@@ -16,6 +17,7 @@ struct DoctorCommand: ParsableCommand {
         }
         print("processors: \(ProcessInfo.processInfo.activeProcessorCount)")
         print("executable: \(DefaultBundleSearch.executable.path)")
+        print("DICOMweb (libcurl, loaded on first use): \(dicomwebUnavailableReason.map { "unavailable: \($0)" } ?? "available")")
         let search = DefaultBundleSearch()
         print("default model bundle: \(search.found ?? "none found (pass --model DIR or set RADLENS_MODEL)")")
         for place in search.places {

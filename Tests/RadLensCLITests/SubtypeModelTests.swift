@@ -21,7 +21,7 @@ import Testing
             let ours = try swift[key].double(), python = try recorded["pneumonia_vs_normal"][key].double()
             #expect(abs(ours - python) < 2e-3, "pneumonia vs normal \(key): Swift \(ours), Python \(python)")
         }
-        let within = try swift["classes"]["withinGroups"][0]
+        let within = swift["classes"]["withinGroups"][0]
         #expect(try within["name"].string() == "bacterial vs viral" && within["n"].int() == 390)
         let python = try recorded["bacterial_vs_viral"]["auroc"].double(), ours = try within["auroc"].double()
         #expect(abs(ours - python) < 2e-3, "bacterial vs viral AUROC: Swift \(ours), Python \(python)")
