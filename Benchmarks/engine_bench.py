@@ -3,6 +3,7 @@
     .venv-test/bin/python Benchmarks/engine_bench.py [--quick] [--json FILE] [--models ...]
                                                     [--size 224] [--threads 1 2] [--batches 1 16]
                                                     [--peak-per-core 117] [--radlens PATH] [--rounds 3]
+                                                    [--kernels avx2]
 
 Models (default): Models/cxr-pneumonia/model.onnx if it exists (at its fixed input size from
 Models/cxr-pneumonia/manifest.json `input.height/width`), and the engine fixtures resnet18-c1, densenet121-c1, mobilenet_v2-c1,
@@ -303,13 +304,15 @@ def ort_time(sess, feeds: dict, batch: int, min_time: float, warmup: int) -> dic
 
 
 def radlens_bench(binary: str, path: str, batch: int, threads: int, h: int, w: int,
-                  precision: str | None, seconds: float, timeout: float) -> dict:
+                  precision: str | None, seconds: float, timeout: float, kernels: str | None = None) -> dict:
     if not os.path.isfile(binary) or not os.access(binary, os.X_OK):
         return {"error": f"binary not found: {os.path.relpath(binary, REPO)} (swift build -c release)"}
     cmd = [binary, "model", "bench", path, "--batch", str(batch), "--threads", str(threads),
            "--height", str(h), "--width", str(w), "--seconds", str(seconds), "--format", "json"]
     if precision:
         cmd += ["--precision", precision]
+    if kernels:
+        cmd += ["--kernels", kernels]
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -384,6 +387,8 @@ def main() -> None:
     ap.add_argument("--radlens", default=DEFAULT_RADLENS, help="path of the radlens binary")
     ap.add_argument("--no-radlens", action="store_true", help="time ONNX Runtime only")
     ap.add_argument("--timeout", type=float, default=600.0, help="per radlens call, seconds")
+    ap.add_argument("--kernels", choices=["avx512", "avx2", "generic"],
+                    help="RadLens kernel level (default: the best this CPU runs; ONNX Runtime always keeps its best)")
     ap.add_argument("--rounds", type=int, default=3,
                     help="alternate the engines this many times per row and keep each one's best (default 3)")
     args = ap.parse_args()
@@ -426,7 +431,7 @@ def main() -> None:
                         r = o
                     for prec in precisions:
                         if have_radlens:
-                            x = radlens_bench(args.radlens, path, b, t, h, w, prec, min_time, args.timeout)
+                            x = radlens_bench(args.radlens, path, b, t, h, w, prec, min_time, args.timeout, args.kernels)
                         else:
                             x = {"error": "skipped" if args.no_radlens else "binary not found"}
                         best = results[prec]
