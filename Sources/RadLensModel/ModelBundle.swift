@@ -12,6 +12,37 @@ public struct ModelBundle: Sendable {
     /// Loads and checks the bundle at `path`: the manifest parses, its preprocessing is
     /// supported, and model.onnx has the sha256 the manifest records.
     public init(at path: String) throws(BundleError) {
+        try self.init(unverifiedAt: path)
+        try verify()
+    }
+
+    /// Loads the bundle at `path` and runs `prepare` on it (building an engine from the model,
+    /// say) while the model's sha256 is checked on another core: start-up takes the longer of
+    /// the two rather than their sum. Returns `prepare`'s result only once the hash matched.
+    public static func load<Prepared>(at path: String, preparing prepare: (ModelBundle) throws -> Prepared) throws -> Prepared {
+        let bundle = try ModelBundle(unverifiedAt: path)
+        nonisolated(unsafe) var verification: BundleError?
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            do throws(BundleError) { try bundle.verify() } catch { verification = error }
+            done.signal()
+        }
+        let prepared = Result { try prepare(bundle) }
+        done.wait()
+        if let verification { throw verification }
+        return try prepared.get()
+    }
+
+    /// Checks the model file against the manifest's sha256.
+    private func verify() throws(BundleError) {
+        let digest = Self.sha256(modelData)
+        guard digest == manifest.model.sha256.lowercased() else {
+            let modelURL = directory.appendingPathComponent(manifest.model.file)
+            throw BundleError("\(modelURL.path): sha256 \(digest) does not match the manifest's \(manifest.model.sha256); the bundle is inconsistent")
+        }
+    }
+
+    private init(unverifiedAt path: String) throws(BundleError) {
         directory = URL(fileURLWithPath: path)
         let manifestURL = directory.appendingPathComponent("manifest.json")
         guard let manifestData = FileManager.default.contents(atPath: manifestURL.path) else {
@@ -41,10 +72,6 @@ public struct ModelBundle: Sendable {
         let modelURL = directory.appendingPathComponent(manifest.model.file)
         guard let data = FileManager.default.contents(atPath: modelURL.path) else {
             throw BundleError("\(modelURL.path): model file is missing")
-        }
-        let digest = Self.sha256(data)
-        guard digest == manifest.model.sha256.lowercased() else {
-            throw BundleError("\(modelURL.path): sha256 \(digest) does not match the manifest's \(manifest.model.sha256); the bundle is inconsistent")
         }
         modelData = data
     }

@@ -59,7 +59,7 @@ struct AnalyzeCommand: ParsableCommand {
         if output == nil, let dicom = formats.first(where: \.isDICOM) {
             throw ValidationError("--format \(dicom.rawValue) writes a DICOM file: give --output FOLDER")
         }
-        let analyzer = try Analyzer(bundle: model.bundle(), options: engine.sessionOptions(), templatePath: template)
+        let analyzer = try model.analyzer(options: engine.sessionOptions(), templatePath: template)
         if let output { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
         var failed = false
         var usedStems: [String: Int] = [:]

@@ -1,5 +1,7 @@
 import ArgumentParser
+import RadLensInference
 import RadLensModel
+import RadLensPipeline
 import RadLensReport
 
 /// `--model DIR`, defaulting to the shipped bundle (see `DefaultBundleSearch`).
@@ -16,7 +18,8 @@ struct ModelLocation: ParsableArguments {
         return found
     }
 
-    func bundle() throws -> ModelBundle {
-        try ModelBundle(at: resolvedPath())
+    /// An analyzer for the bundle, its engine built while the model's sha256 is checked.
+    func analyzer(options: SessionOptions, templatePath: String? = nil) throws -> Analyzer {
+        try ModelBundle.load(at: resolvedPath()) { bundle in try Analyzer(bundle: bundle, options: options, templatePath: templatePath) }
     }
 }
