@@ -56,7 +56,7 @@ public final class InferenceSession {
 
     let definition: ModelDefinition
     let graph: OptimizedGraph
-    private let weights: PreparedWeights
+    let weights: PreparedWeights
     private let kernels: any KernelSet.Type
     private let pool: ThreadPool
     /// Runs a chunk's plan inline on the worker that took the chunk.
@@ -144,7 +144,7 @@ public final class InferenceSession {
 
     /// The plan for these input shapes, built on first use: for the whole pool, or with
     /// `worker` a single-thread plan of that worker's own.
-    private func plan(for shapes: [String: [Int]], worker: Int? = nil) throws(InferenceError) -> ExecutionPlan {
+    func plan(for shapes: [String: [Int]], worker: Int? = nil) throws(InferenceError) -> ExecutionPlan {
         let key = PlanKey(shapes: shapes, worker: worker)
         if let plan = plans[key] { return plan }
         try validate(shapes)
@@ -214,7 +214,7 @@ public final class InferenceSession {
         for (name, tensor) in graph.constants { shapes[name] = tensor.shape }
         var largest = 0
         for layer in graph.layers {
-            guard let y = try? ExecutionPlan.outputShape(of: layer, shapes: shapes), y.first == batch else { return nil }
+            guard let y = try? ShapeInference.outputShape(of: layer, shapes: shapes), y.first == batch else { return nil }
             shapes[layer.output] = y
             largest = max(largest, y.reduce(1, *) / batch)
             let rank = shapes[layer.inputs[0]]?.count ?? 0
