@@ -33,21 +33,42 @@ public final class Analyzer {
     /// the overlay of the Secondary Capture.
     public func analyze(path: String, displayPath: String? = nil, language: ReportLanguage = .en, heatmap: Bool = true,
                         previewSide: Int = 512, thumbnailSide: Int? = nil, dicomResults: Set<ReportFormat> = []) -> AnalysisOutcome {
-        let clock = ContinuousClock()
-        let start = clock.now
-        var input = AnalysisReport.InputInfo(path: displayPath ?? path)
-        let modelInfo = AnalysisReport.ModelInfo(name: manifest.name, version: manifest.version, sha256: modelSHA256)
-        let provenance = AnalysisReport.Provenance(radlensVersion: RadLensInfo.version, kernelLevel: classifier.kernelLevel.rawValue,
-                                                   precision: classifier.precision.rawValue, generatedAt: Date().ISO8601Format())
-        do throws(AnalysisError) {
+        analyze(displayPath: displayPath ?? path, language: language, heatmap: heatmap, previewSide: previewSide,
+                thumbnailSide: thumbnailSide, dicomResults: dicomResults) { input throws(AnalysisError) in
             let bytes: [UInt8]
-            do {
+            do throws(DecodeError) {
                 bytes = try FileReader.read(path)
             } catch {
                 throw AnalysisError(.decode, error.description)
             }
             input.sha256 = ModelBundle.sha256(bytes)
-            let result = try classifier.classify(fileBytes: bytes, path: path)
+            return try classifier.classify(fileBytes: bytes, path: path)
+        }
+    }
+
+    /// Analyses an input already read and decoded (`DecodedInput.load`), as `analyze(path:)` does.
+    public func analyze(_ decoded: DecodedInput, displayPath: String? = nil, language: ReportLanguage = .en, heatmap: Bool = true,
+                        previewSide: Int = 512, thumbnailSide: Int? = nil, dicomResults: Set<ReportFormat> = []) -> AnalysisOutcome {
+        analyze(displayPath: displayPath ?? decoded.path, language: language, heatmap: heatmap, previewSide: previewSide,
+                thumbnailSide: thumbnailSide, dicomResults: dicomResults) { input throws(AnalysisError) in
+            input.sha256 = decoded.sha256
+            var result = try classifier.classify(try decoded.image.get())
+            result.timings.decodeMilliseconds = decoded.decodeMilliseconds
+            return result
+        }
+    }
+
+    private func analyze(displayPath: String, language: ReportLanguage, heatmap: Bool, previewSide: Int, thumbnailSide: Int?,
+                         dicomResults: Set<ReportFormat>,
+                         classify: (inout AnalysisReport.InputInfo) throws(AnalysisError) -> Classification) -> AnalysisOutcome {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var input = AnalysisReport.InputInfo(path: displayPath)
+        let modelInfo = AnalysisReport.ModelInfo(name: manifest.name, version: manifest.version, sha256: modelSHA256)
+        let provenance = AnalysisReport.Provenance(radlensVersion: RadLensInfo.version, kernelLevel: classifier.kernelLevel.rawValue,
+                                                   precision: classifier.precision.rawValue, generatedAt: Date().ISO8601Format())
+        do throws(AnalysisError) {
+            let result = try classify(&input)
             let image = result.image
             input.format = image.source.format?.rawValue
             input.width = image.source.storedWidth

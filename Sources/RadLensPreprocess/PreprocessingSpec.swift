@@ -6,6 +6,10 @@
 /// the model's input channels. `Training/radlens_preprocess.py` is the Python reference; tests
 /// check Swift against it.
 public struct PreprocessingSpec: Sendable, Codable, Equatable {
+    /// The smallest side a decoder may reduce an image to (by JPEG DCT scaling) before this
+    /// preprocessing without visibly changing the result: twice the model's input side.
+    public var decodeTargetSize: Int { 2 * max(resize.width, resize.height) }
+
     /// The value ranges models are trained on.
     public enum Scale: String, Sendable, Codable, CaseIterable {
         /// [0, 1]: divide by the largest value the samples can hold (2^bits - 1).

@@ -30,9 +30,8 @@ public final class Preprocessor {
     /// Floats written per image: channels x height x width.
     public var outputCount: Int { channels * spec.resize.width * spec.resize.height }
 
-    /// The smallest side a decoder may reduce an image to (by JPEG DCT scaling) before this
-    /// preprocessing without visibly changing the result: twice the model's input side.
-    public var decodeTargetSize: Int { 2 * max(spec.resize.width, spec.resize.height) }
+    /// See `PreprocessingSpec.decodeTargetSize`.
+    public var decodeTargetSize: Int { spec.decodeTargetSize }
 
     /// The size the image is resized to inside the W x H input: the whole input when
     /// squashing; with keepAspect, the largest size of the image's aspect that fits (rounded).

@@ -59,13 +59,17 @@ struct AnalyzeCommand: ParsableCommand {
         if output == nil, let dicom = formats.first(where: \.isDICOM) {
             throw ValidationError("--format \(dicom.rawValue) writes a DICOM file: give --output FOLDER")
         }
-        let analyzer = try model.analyzer(options: engine.sessionOptions(), templatePath: template)
+        // The first image is read and decoded on the other core while the model loads.
+        let (analyzer, prefetched) = try model.analyzer(options: engine.sessionOptions(), templatePath: template, prefetch: files.first)
+        var first = prefetched
         if let output { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
         var failed = false
         var usedStems: [String: Int] = [:]
         for path in files {
-            let outcome = analyzer.analyze(path: path, language: lang, heatmap: formats.contains(.html) || output != nil,
-                                           dicomResults: Set(formats.filter(\.isDICOM)))
+            let heatmap = formats.contains(.html) || output != nil, dicomResults = Set(formats.filter(\.isDICOM))
+            let outcome = first.map { analyzer.analyze($0, language: lang, heatmap: heatmap, dicomResults: dicomResults) }
+                ?? analyzer.analyze(path: path, language: lang, heatmap: heatmap, dicomResults: dicomResults)
+            first = nil
             if let error = outcome.report.error {
                 printError("radlens: \(error.message)")
                 failed = true

@@ -45,7 +45,7 @@ struct EvaluateCommand: ParsableCommand {
     @OptionGroup var engine: EngineOptions
 
     func run() throws {
-        let analyzer = try model.analyzer(options: engine.sessionOptions())
+        let (analyzer, _) = try model.analyzer(options: engine.sessionOptions())
         var lastReport = Date()
         let evaluation = try Evaluation.run(directory: directory, classifier: analyzer.classifier) { done, total in
             if Date().timeIntervalSince(lastReport) > 5 || done == total {

@@ -18,8 +18,13 @@ struct ModelLocation: ParsableArguments {
         return found
     }
 
-    /// An analyzer for the bundle, its engine built while the model's sha256 is checked.
-    func analyzer(options: SessionOptions, templatePath: String? = nil) throws -> Analyzer {
-        try ModelBundle.load(at: resolvedPath()) { bundle in try Analyzer(bundle: bundle, options: options, templatePath: templatePath) }
+    /// An analyzer for the bundle, its engine built while the model's sha256 is checked and,
+    /// with `prefetch`, that file read and decoded (on the other core).
+    func analyzer(options: SessionOptions, templatePath: String? = nil, prefetch: String? = nil) throws -> (Analyzer, DecodedInput?) {
+        nonisolated(unsafe) var decoded: DecodedInput?
+        let analyzer = try ModelBundle.load(at: resolvedPath(), alongside: { bundle in
+            decoded = prefetch.map { DecodedInput.load($0, for: bundle.manifest) }
+        }) { bundle in try Analyzer(bundle: bundle, options: options, templatePath: templatePath) }
+        return (analyzer, decoded)
     }
 }

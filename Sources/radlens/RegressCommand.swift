@@ -28,7 +28,7 @@ struct RegressCommand: ParsableCommand {
     var tolerance: Double = 1e-4
 
     func run() throws {
-        let analyzer = try model.analyzer(options: .init(threads: 1))
+        let (analyzer, _) = try model.analyzer(options: .init(threads: 1))
         let (checked, mismatches) = try Regression.run(directory: folder, analyzer: analyzer, update: update, tolerance: tolerance)
         if update {
             print("regress: rewrote expected outputs of \(checked) sample images in \(folder)/expected")

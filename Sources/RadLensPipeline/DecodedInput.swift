@@ -1,0 +1,35 @@
+import Foundation
+import RadLensImaging
+import RadLensModel
+
+/// One input file read, hashed and decoded for a bundle's preprocessing, before or apart from
+/// the engine: `radlens analyze` decodes its first image on a second core while the model
+/// loads. A failure is kept, to be reported as the analysis's.
+public struct DecodedInput: Sendable {
+    public var path: String
+    public var sha256: String?
+    public var image: Result<Image, AnalysisError>
+    public var decodeMilliseconds: Double
+
+    /// Reads and decodes `path` as `manifest`'s preprocessing needs it (JPEGs DCT-scaled, see
+    /// `PreprocessingSpec.decodeTargetSize`).
+    public static func load(_ path: String, for manifest: ModelManifest, limits: DecodeLimits = DecodeLimits()) -> DecodedInput {
+        let clock = ContinuousClock()
+        let decoder = ImageDecoder(options: DecodeOptions(limits: limits, targetSize: manifest.preprocessing.decodeTargetSize))
+        let bytes: [UInt8]
+        do {
+            bytes = try FileReader.read(path)
+        } catch {
+            return DecodedInput(path: path, sha256: nil, image: .failure(AnalysisError(.decode, error.description)), decodeMilliseconds: 0)
+        }
+        let sha256 = ModelBundle.sha256(bytes)
+        let decoded = clock.now
+        var image = Image()
+        do {
+            try decoder.decode(bytes, path: path, into: &image)
+        } catch {
+            return DecodedInput(path: path, sha256: sha256, image: .failure(AnalysisError(.decode, error.description)), decodeMilliseconds: 0)
+        }
+        return DecodedInput(path: path, sha256: sha256, image: .success(image), decodeMilliseconds: (clock.now - decoded).milliseconds)
+    }
+}
