@@ -1,10 +1,13 @@
+import Foundation
 import Glibc
 
 /// Owns 64-byte-aligned float buffers and frees them together: weights prepared for the
-/// kernels, activations of a plan, per-thread scratch.
+/// kernels, activations of a plan, per-thread scratch. Threads may allocate at once (weights
+/// are packed in parallel).
 final class Arena: @unchecked Sendable {
     private var blocks: [UnsafeMutableRawPointer] = []
     private(set) var bytes = 0
+    private let lock = NSLock()
 
     /// A buffer of `count` floats, zero-filled.
     func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
@@ -12,8 +15,10 @@ final class Arena: @unchecked Sendable {
         let size = max(count, 16) * MemoryLayout<Float>.stride + 64  // slack for vector tails
         guard posix_memalign(&raw, 64, size) == 0, let raw else { fatalError("out of memory allocating \(size) bytes") }
         memset(raw, 0, size)
-        blocks.append(raw)
-        bytes += size
+        lock.withLock {
+            blocks.append(raw)
+            bytes += size
+        }
         return raw.bindMemory(to: Float.self, capacity: size / MemoryLayout<Float>.stride)
     }
 

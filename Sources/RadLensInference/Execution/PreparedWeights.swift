@@ -1,3 +1,4 @@
+import Dispatch
 import RadLensKernels
 
 /// Weights laid out once, at load, for the chosen kernel set.
@@ -36,11 +37,27 @@ final class PreparedWeights: @unchecked Sendable {
         var widest = 0
         for layer in graph.layers { if case .conv(let conv) = layer.kind { widest = max(widest, conv.outputChannels) } }
         zeros = UnsafePointer(arena.allocate(widest + kernels.blockChannels))
+        // Convolutions hold nearly all the weights: they are packed on every core (a cold
+        // start's largest step after reading the model).
+        let convolutions = graph.layers.enumerated().compactMap { index, layer -> (Int, ConvLayer)? in
+            if case .conv(let conv) = layer.kind { return (index, conv) }
+            return nil
+        }
+        nonisolated(unsafe) var prepared = [PreparedConv?](repeating: nil, count: convolutions.count)
+        prepared.withUnsafeMutableBufferPointer { slots in
+            nonisolated(unsafe) let slots = slots
+            DispatchQueue.concurrentPerform(iterations: convolutions.count) { i in
+                slots[i] = prepare(convolutions[i].1, kernels: kernels)
+            }
+        }
+        for ((index, conv), packed) in zip(convolutions, prepared) {
+            convs[index] = packed!
+            convs[index]!.winogradCandidate = precision == .fast && Self.isWinogradCandidate(conv)
+        }
         for (index, layer) in graph.layers.enumerated() {
             switch layer.kind {
-            case .conv(let conv):
-                convs[index] = prepare(conv, kernels: kernels)
-                convs[index]!.winogradCandidate = precision == .fast && Self.isWinogradCandidate(conv)
+            case .conv:
+                break
             case .dense(let dense):
                 denses[index] = PreparedDense(weights: arena.copy(dense.weights), bias: dense.bias.map { UnsafePointer(arena.copy($0)) })
             case .channelAffine(let scale, let shift, _):
