@@ -33,10 +33,14 @@ owned_pid() { # owned_pid [NAME]: the pid of DIR/NAME.pid (default orthanc)
     echo "$pid"
 }
 
+alive() { # alive PID: the process exists and is not a zombie
+    [[ -d /proc/$1 ]] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
+}
+
 wait_gone() { # wait_gone PID TENTHS
     local i
     for ((i = 0; i < $2; i++)); do
-        [[ -d /proc/$1 ]] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null || return 0
+        alive "$1" || return 0
         sleep 0.1
     done
     return 1
@@ -114,7 +118,8 @@ JSON
             echo "$scheme://127.0.0.1:$port/dicom-web"
             return 0
         fi
-        owned_pid >/dev/null || { tail -n 20 "$DIR/orthanc.log" >&2; die "Orthanc exited at start"; }
+        # Our own child, possibly not yet exec'd into Orthanc (owned_pid would not know it yet).
+        alive "$(cat "$DIR/orthanc.pid")" || { tail -n 20 "$DIR/orthanc.log" >&2; die "Orthanc exited at start"; }
         sleep 0.1
     done
     tail -n 20 "$DIR/orthanc.log" >&2
