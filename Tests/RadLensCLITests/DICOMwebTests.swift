@@ -29,6 +29,7 @@ import Testing
 
         static func start(_ folder: URL, tls: Bool = false) throws -> Server {
             let started = try ProcessRunner.run(DICOMwebTests.script, ["start", folder.path], environment: tls ? ["ORTHANC_TLS": "1"] : nil)
+            if started.status != 0 { _ = try? ProcessRunner.run(DICOMwebTests.script, ["stop", folder.path]) }  // leave nothing running
             try #require(started.status == 0, "Orthanc did not start: \(started.stderr)")
             let password = try String(contentsOf: folder.appendingPathComponent("password"), encoding: .utf8)
             return Server(folder: folder, url: started.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines), password: password)
