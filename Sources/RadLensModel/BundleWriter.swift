@@ -17,19 +17,17 @@ public struct BundleWriter {
         public var logitCount: Int?
         /// The feature-map output and final-layer weights, when the graph ends in pooling and a
         /// linear layer (class activation maps).
-        public var featureMapOutput: String?
-        public var cam: ModelManifest.ClassActivation?
+        public var classActivation: (featureMapOutput: String, weights: ModelManifest.ClassActivation)?
 
         public init(inputName: String, channels: Int, height: Int, width: Int, logitsOutput: String, logitCount: Int?,
-                    featureMapOutput: String? = nil, cam: ModelManifest.ClassActivation? = nil) {
+                    classActivation: (featureMapOutput: String, weights: ModelManifest.ClassActivation)? = nil) {
             self.inputName = inputName
             self.channels = channels
             self.height = height
             self.width = width
             self.logitsOutput = logitsOutput
             self.logitCount = logitCount
-            self.featureMapOutput = featureMapOutput
-            self.cam = cam
+            self.classActivation = classActivation
         }
     }
 
@@ -78,14 +76,14 @@ public struct BundleWriter {
             schemaVersion: 2, name: name, version: "0.1.0", description: "Made by radlens model init; describe the model here.",
             intendedUse: "Research use only, not for diagnostic use. State the population, modality and views this model was validated on.",
             model: .init(file: "model.onnx", sha256: ModelBundle.sha256(model), logitsOutput: facts.logitsOutput,
-                         featureMapOutput: facts.cam == nil ? nil : facts.featureMapOutput),
+                         featureMapOutput: facts.classActivation?.featureMapOutput),
             input: .init(name: facts.inputName, channels: facts.channels, height: facts.height, width: facts.width),
             preprocessing: preprocessing, labels: labelEntries, head: head, negativeLabel: nil,
             folders: Dictionary(uniqueKeysWithValues: labels.map { ($0, $0) }),
             calibration: .init(method: "temperature", temperature: 1),
             decision: .init(threshold: 0.5, indeterminateLow: 0.25, indeterminateHigh: 0.75,
                             rule: "RadLens defaults (uncalibrated): positive at p >= 0.75, negative below 0.25, indeterminate between; set your own"),
-            cam: facts.cam)
+            cam: facts.classActivation?.weights)
         _ = try ModelHead(manifest)
         return manifest
     }

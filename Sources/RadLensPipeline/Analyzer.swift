@@ -35,12 +35,7 @@ public final class Analyzer {
                         previewSide: Int = 512, thumbnailSide: Int? = nil, dicomResults: Set<ReportFormat> = []) -> AnalysisOutcome {
         analyze(displayPath: displayPath ?? path, language: language, heatmap: heatmap, previewSide: previewSide,
                 thumbnailSide: thumbnailSide, dicomResults: dicomResults) { input throws(AnalysisError) in
-            let bytes: [UInt8]
-            do throws(DecodeError) {
-                bytes = try FileReader.read(path)
-            } catch {
-                throw AnalysisError(.decode, error.description)
-            }
+            let bytes = try DecodedInput.readFile(path)
             input.sha256 = ModelBundle.sha256(bytes)
             return try classifier.classify(fileBytes: bytes, path: path)
         }

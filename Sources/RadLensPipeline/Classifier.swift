@@ -57,13 +57,7 @@ public final class Classifier {
 
     /// Classifies the image file at `path`.
     public func classify(contentsOf path: String) throws(AnalysisError) -> Classification {
-        let bytes: [UInt8]
-        do {
-            bytes = try FileReader.read(path)
-        } catch {
-            throw AnalysisError(.decode, error.description)
-        }
-        return try classify(fileBytes: bytes, path: path)
+        try classify(fileBytes: DecodedInput.readFile(path), path: path)
     }
 
     /// Classifies in-memory file bytes; `path` names the input in errors.

@@ -18,9 +18,9 @@ public struct DecodedInput: Sendable {
         let decoder = ImageDecoder(options: DecodeOptions(limits: limits, targetSize: manifest.preprocessing.decodeTargetSize))
         let bytes: [UInt8]
         do {
-            bytes = try FileReader.read(path)
+            bytes = try readFile(path)
         } catch {
-            return DecodedInput(path: path, sha256: nil, image: .failure(AnalysisError(.decode, error.description)), decodeMilliseconds: 0)
+            return DecodedInput(path: path, sha256: nil, image: .failure(error), decodeMilliseconds: 0)
         }
         let sha256 = ModelBundle.sha256(bytes)
         let decoded = clock.now
@@ -31,5 +31,14 @@ public struct DecodedInput: Sendable {
             return DecodedInput(path: path, sha256: sha256, image: .failure(AnalysisError(.decode, error.description)), decodeMilliseconds: 0)
         }
         return DecodedInput(path: path, sha256: sha256, image: .success(image), decodeMilliseconds: (clock.now - decoded).milliseconds)
+    }
+
+    /// The bytes of the input file at `path`; a failure is the analysis's decode error.
+    static func readFile(_ path: String) throws(AnalysisError) -> [UInt8] {
+        do throws(DecodeError) {
+            return try FileReader.read(path)
+        } catch {
+            throw AnalysisError(.decode, error.description)
+        }
     }
 }

@@ -81,15 +81,15 @@ struct ModelInitCommand: ParsableCommand {
         let writer = BundleWriter(kind: head, labels: ids, mean: try Self.floats(mean, "--mean"), std: try Self.floats(std, "--std"),
                                   scale: scale, keepAspect: keepAspect, referenceClass: referenceClass, groups: groups)
         let activation = try ClassActivationLayer.find(contentsOf: model, logitsOutput: logits.name)
-        let cam = activation.layer.map {
-            ModelManifest.ClassActivation(weights: $0.weights[0], bias: $0.bias[0], logitWeights: $0.weights)
+        let classActivation = activation.layer.map {
+            ($0.featureMapOutput, ModelManifest.ClassActivation(weights: $0.weights[0], bias: $0.bias[0], logitWeights: $0.weights))
         }
         let data = try Data(contentsOf: URL(fileURLWithPath: model))
         let directory = URL(fileURLWithPath: output)
         do {
             let manifest = try writer.manifest(name: directory.lastPathComponent, model: data, facts: .init(
                 inputName: input.name, channels: channels, height: height, width: width, logitsOutput: logits.name, logitCount: perImage,
-                featureMapOutput: activation.layer?.featureMapOutput, cam: cam))
+                classActivation: classActivation))
             let templates = DefaultBundleSearch().places.first(where: \.found).map { URL(fileURLWithPath: $0.path).appendingPathComponent("templates") }
             try BundleWriter.write(manifest, model: data, templates: templates, to: directory)
             print("\(output): \(head.rawValue) bundle for \(model) (\(input.name) \(channels)x\(height)x\(width), \(ids.count) label(s))")

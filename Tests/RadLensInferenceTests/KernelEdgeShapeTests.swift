@@ -52,7 +52,8 @@ import Testing
     @Test(arguments: KernelLevel.allCases, shapes)
     func convolutionMatchesAPlainReference(_ level: KernelLevel, _ shape: Shape) throws {
         guard level.isSupported else { try Test.cancel("this CPU cannot run the \(level.rawValue) kernels") }
-        var random = SplitMix(state: UInt64(truncatingIfNeeded: shape.testDescription.hashValue & 0xFFFF) &+ 1)
+        // Seeded by the shape's description (FNV-1a; String.hashValue changes between runs).
+        var random = SplitMix(state: shape.testDescription.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 })
         func values(_ count: Int) -> [Float] { (0..<count).map { _ in Float(Double(random.next() % 2001) / 1000 - 1) } }
         let inputCount = shape.batch * shape.inputChannels * shape.height * shape.width
         let outputShape = [shape.batch, shape.outputChannels, shape.outputHeight, shape.outputWidth]
