@@ -54,7 +54,6 @@ public final class InferenceSession {
     /// The kernel level in use.
     public var kernelLevel: KernelLevel { options.kernelLevel }
 
-    let definition: ModelDefinition
     let graph: OptimizedGraph
     let weights: PreparedWeights
     private let kernels: any KernelSet.Type
@@ -81,19 +80,18 @@ public final class InferenceSession {
         try self.init(definition: ONNXReader.read(data), options: options, path: nil)
     }
 
-    init(definition: ModelDefinition, options: SessionOptions, path: String?) throws(InferenceError) {
+    init(definition: consuming ModelDefinition, options: SessionOptions, path: String?) throws(InferenceError) {
         guard options.kernelLevel.isSupported else {
             throw InferenceError(.unsupported, "this CPU cannot run the \(options.kernelLevel.rawValue) kernels")
         }
-        do {
-            graph = try GraphBuilder.build(definition)
-        } catch {
-            throw InferenceError(error.kind, path.map { "\($0): \(error.message)" } ?? error.message)
-        }
-        self.definition = definition
         self.options = options
         self.inputs = definition.inputs
         self.outputs = definition.outputs
+        do {
+            graph = try GraphBuilder.build(consume definition)
+        } catch {
+            throw InferenceError(error.kind, path.map { "\($0): \(error.message)" } ?? error.message)
+        }
         kernels = options.kernelLevel.kernels
         weights = PreparedWeights(graph: graph, kernels: kernels, precision: options.precision)
         pool = ThreadPool(threads: options.threads)

@@ -4,7 +4,7 @@ import Foundation
 public enum NumPyFile {
     /// Reads a little-endian float32 (`<f4`) array in C order. float64 arrays are converted.
     public static func read(contentsOf path: String) throws(InferenceError) -> Tensor {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
             throw InferenceError(.invalidInput, "\(path): cannot read file")
         }
         do {
@@ -15,7 +15,11 @@ public enum NumPyFile {
     }
 
     public static func read(_ data: Data) throws(InferenceError) -> Tensor {
-        let bytes = [UInt8](data)
+        let result = data.withUnsafeBytes { bytes in Result { () throws(InferenceError) in try read(bytes) } }
+        return try result.get()
+    }
+
+    private static func read(_ bytes: UnsafeRawBufferPointer) throws(InferenceError) -> Tensor {
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
             throw InferenceError(.invalidInput, "not a NumPy .npy file")
         }
@@ -40,14 +44,14 @@ public enum NumPyFile {
         switch descr {
         case "<f4", "|f4":
             guard bytes.count - body >= count * 4 else { throw InferenceError(.invalidInput, ".npy data is shorter than its shape \(shape)") }
-            var values = [Float](repeating: 0, count: count)
-            values.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.withUnsafeBytes { $0 }[body..<(body + count * 4)])) }
+            let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[body..<(body + count * 4)]))
+                initialized = count
+            }
             return Tensor(shape: shape, data: values)
         case "<f8":
             guard bytes.count - body >= count * 8 else { throw InferenceError(.invalidInput, ".npy data is shorter than its shape \(shape)") }
-            let values = bytes.withUnsafeBytes { raw in
-                (0..<count).map { Float(raw.loadUnaligned(fromByteOffset: body + $0 * 8, as: Double.self)) }
-            }
+            let values = (0..<count).map { Float(bytes.loadUnaligned(fromByteOffset: body + $0 * 8, as: Double.self)) }
             return Tensor(shape: shape, data: values)
         default:
             throw InferenceError(.invalidInput, ".npy dtype \(descr) is not supported (use float32)")

