@@ -97,6 +97,25 @@ public final class InferenceSession {
         pool = ThreadPool(threads: options.threads)
     }
 
+    private init(sharing other: InferenceSession, threads: Int) {
+        var options = other.options
+        options.threads = max(1, threads)
+        self.options = options
+        inputs = other.inputs
+        outputs = other.outputs
+        graph = other.graph
+        weights = other.weights
+        kernels = other.kernels
+        pool = ThreadPool(threads: options.threads)
+    }
+
+    /// Another session for the same model with its own `threads` threads and plans, sharing
+    /// this one's optimised graph and packed weights (read-only once packed): batch workers
+    /// take one each rather than loading and packing the model again.
+    public func replica(threads: Int) -> InferenceSession {
+        InferenceSession(sharing: self, threads: threads)
+    }
+
     /// Runs the model on `feeds` (one tensor per graph input) and returns every graph output.
     public func run(_ feeds: [String: Tensor]) throws(InferenceError) -> [String: Tensor] {
         if let chunk = try imagesPerChunk(for: feeds.mapValues(\.shape)) { return try runInChunks(feeds, imagesPerChunk: chunk) }

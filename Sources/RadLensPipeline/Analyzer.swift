@@ -25,6 +25,18 @@ public final class Analyzer {
         modelSHA256 = bundle.manifest.model.sha256
     }
 
+    private init(sharing other: Analyzer, threads: Int) throws(AnalysisError) {
+        classifier = try other.classifier.replica(threads: threads)
+        templates = other.templates
+        modelSHA256 = other.modelSHA256
+    }
+
+    /// An analyzer for another worker thread, with `threads` engine threads, sharing this one's
+    /// model (packed once) and templates.
+    public func replica(threads: Int) throws(AnalysisError) -> Analyzer {
+        try Analyzer(sharing: self, threads: threads)
+    }
+
     /// Analyses the file at `path` and renders the report text in `language`. Reports record
     /// `displayPath` (default: `path` as the user gave it). With `heatmap`, the outcome carries a
     /// preview of the input and a class activation map per finding the bundle explains, at most `previewSide` pixels a side;

@@ -71,11 +71,17 @@ public enum BatchRun {
     /// Runs the batch. `progress` is called (from worker threads, serialised) after each input.
     public static func run(_ options: BatchOptions, progress: (@Sendable (BatchCounts) -> Void)? = nil) throws(AnalysisError) -> BatchRecord {
         let started = Date()
-        let bundle: ModelBundle
+        // One model, packed once while its sha256 is checked on another core; each further
+        // worker's analyzer shares its weights.
+        let first: Analyzer
         do {
-            bundle = try ModelBundle(at: options.modelPath)
+            first = try ModelBundle.load(at: options.modelPath) { bundle in
+                try Analyzer(bundle: bundle, options: SessionOptions(threads: options.threadsPerJob, precision: options.precision))
+            }
+        } catch let error as AnalysisError {
+            throw error
         } catch {
-            throw AnalysisError(.model, error.description)
+            throw AnalysisError(.model, "\(error)")
         }
         let paths = try InputWalker.relativePaths(under: options.input, include: options.include, excluding: options.output, shard: options.shard)
         do {
@@ -84,11 +90,9 @@ public enum BatchRun {
             throw AnalysisError(.io, "\(options.output): cannot create (\(error.localizedDescription))")
         }
         removeStaleTemporaryFiles(in: options.output)
-        let modelSHA = bundle.manifest.model.sha256
+        let modelSHA = first.manifest.model.sha256
         let state = BatchState(total: paths.count)
-        let analyzers = try (0..<options.jobs).map { _ throws(AnalysisError) in
-            try Analyzer(bundle: bundle, options: SessionOptions(threads: options.threadsPerJob, precision: options.precision))
-        }
+        let analyzers = try [first] + (1..<options.jobs).map { _ throws(AnalysisError) in try first.replica(threads: options.threadsPerJob) }
         let errors = ErrorBox()
         let group = DispatchGroup()
         for owned in analyzers.map(HandedOver.init) {
@@ -134,7 +138,7 @@ public enum BatchRun {
         }
         group.wait()
         if let error = errors.value { throw AnalysisError(.io, "\(error)") }
-        let modelInfo = AnalysisReport.ModelInfo(name: bundle.manifest.name, version: bundle.manifest.version, sha256: modelSHA)
+        let modelInfo = AnalysisReport.ModelInfo(name: first.manifest.name, version: first.manifest.version, sha256: modelSHA)
         let counts = try writeRunFiles(paths: paths, options: options, model: modelInfo)
         let record = BatchRecord(radlensVersion: RadLensInfo.version, model: modelInfo, options: options, counts: finalCounts(state.counts, failed: counts.failed),
                                  startedAt: started.ISO8601Format(), durationSeconds: Date().timeIntervalSince(started))

@@ -55,6 +55,26 @@ public final class Classifier {
         input = [Float](repeating: 0, count: preprocessor.outputCount)
     }
 
+    private init(sharing other: Classifier, threads: Int) throws(AnalysisError) {
+        bundle = other.bundle
+        session = other.session.replica(threads: threads)
+        do {
+            preprocessor = try Preprocessor(other.preprocessor.spec, channels: other.bundle.manifest.input.channels)
+        } catch {
+            throw AnalysisError(.model, "\(bundle.directory.path): \(error)")
+        }
+        decoder = ImageDecoder(options: other.decoder.options)
+        outOfDistribution = other.outOfDistribution
+        head = other.head
+        input = [Float](repeating: 0, count: preprocessor.outputCount)
+    }
+
+    /// A classifier for another thread, with `threads` engine threads: it shares this one's
+    /// bundle, head and packed weights, and has its own buffers.
+    public func replica(threads: Int) throws(AnalysisError) -> Classifier {
+        try Classifier(sharing: self, threads: threads)
+    }
+
     /// Classifies the image file at `path`.
     public func classify(contentsOf path: String) throws(AnalysisError) -> Classification {
         try classify(fileBytes: DecodedInput.readFile(path), path: path)

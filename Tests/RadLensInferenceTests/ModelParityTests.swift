@@ -1,5 +1,5 @@
 import Foundation
-import RadLensInference
+@testable import RadLensInference
 import RadLensTestSupport
 import Testing
 
@@ -49,6 +49,26 @@ import Testing
         let labels = try session.profile(["input": input], runs: 1).map(\.layer)
         #expect(labels.contains { $0.hasSuffix("[Winograd F(4x4,3x3)]") })
         #expect(labels.contains { $0.hasSuffix("[Winograd F(2x2,3x3)]") })
+    }
+
+    /// Batch workers share one session's packed weights (`replica`): two replicas planning and
+    /// running at once on their own threads, in the fast precision whose Winograd weights are
+    /// transformed on first use, both match ONNX Runtime.
+    @Test func replicasSharingWeightsRunAtOnce() throws {
+        let original = try InferenceSession(contentsOf: Self.folder.appendingPathComponent("resnet18-c1.onnx").path,
+                                            options: SessionOptions(threads: 1, precision: .fast))
+        let input = try NumPyFile.read(contentsOf: Self.folder.appendingPathComponent("resnet18-c1.b8.input.npy").path)
+        let expected = try NumPyFile.read(contentsOf: Self.folder.appendingPathComponent("resnet18-c1.b8.output.npy").path)
+        let replicas = [original.replica(threads: 1), original.replica(threads: 1)]
+        nonisolated(unsafe) var outputs = [Tensor?](repeating: nil, count: replicas.count)
+        nonisolated(unsafe) let sessions = replicas
+        DispatchQueue.concurrentPerform(iterations: sessions.count) { i in outputs[i] = try? sessions[i].run(input)["output"] }
+        for (index, output) in outputs.enumerated() {
+            let output = try #require(output, "replica \(index) failed")
+            let error = zip(output.data, expected.data).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(error <= Self.tolerance, "replica \(index): max abs error \(error)")
+        }
+        #expect(replicas.allSatisfy { $0.weights === original.weights }, "replicas must share the packed weights")
     }
 
     func expectMatch(_ name: String, options: SessionOptions) throws {

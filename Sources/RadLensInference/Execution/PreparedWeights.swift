@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import RadLensKernels
 
 /// Weights laid out once, at load, for the chosen kernel set.
@@ -28,6 +29,7 @@ final class PreparedWeights: @unchecked Sendable {
     var constants: [String: UnsafePointer<Float>] = [:]
     /// Winograd-transformed weights by layer index and output tile, made when a plan first needs them.
     private var winogradWeights: [Int: [Int: [UnsafePointer<Float>]]] = [:]
+    private let winogradLock = NSLock()
     /// Zeros, as the bias of Winograd's intermediate reductions (at least any layer's padded channel count).
     private(set) var zeros: UnsafePointer<Float>
     private let kernels: any KernelSet.Type
@@ -77,12 +79,14 @@ final class PreparedWeights: @unchecked Sendable {
     }
 
     /// The Winograd F(m x m, 3x3) weights of graph layer `index`, m = `outputTile` (4 or 2),
-    /// transformed on first use.
+    /// transformed on first use (under a lock: sessions sharing these weights plan on their own threads).
     func winograd(_ conv: ConvLayer, index: Int, outputTile: Int) -> [UnsafePointer<Float>] {
-        if let existing = winogradWeights[index]?[outputTile] { return existing }
-        let transformed = transformWinograd(conv, outputTile: outputTile)
-        winogradWeights[index, default: [:]][outputTile] = transformed
-        return transformed
+        winogradLock.withLock {
+            if let existing = winogradWeights[index]?[outputTile] { return existing }
+            let transformed = transformWinograd(conv, outputTile: outputTile)
+            winogradWeights[index, default: [:]][outputTile] = transformed
+            return transformed
+        }
     }
 
     /// F(4x4, 3x3)'s G, 6x3, row-major.
