@@ -314,6 +314,11 @@ extension Kernels {
         let width = op.outputWidth
         let blockStride = op.outputBlockStride
         let tilesPerRow = (width + 5) / 6
+        // A kernel three pixels wide at stride 1 (nearly every depthwise layer): neighbouring
+        // output pixels share input pixels, so each kernel row loads them once.
+        let threeWide = op.tapCount % 3 == 0 && op.inputPixelStride == lanes && (0..<op.tapCount / 3).allSatisfy { row in
+            op.tapOffsets[3 * row + 1] == op.tapOffsets[3 * row] + lanes && op.tapOffsets[3 * row + 2] == op.tapOffsets[3 * row] + 2 * lanes
+        }
         for block in blockStart..<blockEnd {
             let weights = op.weights + block * op.tapCount * lanes
             let bias = load(op.bias + block * lanes)
@@ -326,6 +331,17 @@ extension Kernels {
                     let offset = outputRow + start * lanes
                     let input = inputRow + start * op.inputPixelStride
                     let residual = op.residual.map { $0 + residualRow + start * lanes }
+                    if threeWide {
+                        switch end - start {
+                        case 1: depthwiseRowTile(InlineArray<1, Int>.self, op, input, weights, bias, op.output + offset, residual)
+                        case 2: depthwiseRowTile(InlineArray<2, Int>.self, op, input, weights, bias, op.output + offset, residual)
+                        case 3: depthwiseRowTile(InlineArray<3, Int>.self, op, input, weights, bias, op.output + offset, residual)
+                        case 4: depthwiseRowTile(InlineArray<4, Int>.self, op, input, weights, bias, op.output + offset, residual)
+                        case 5: depthwiseRowTile(InlineArray<5, Int>.self, op, input, weights, bias, op.output + offset, residual)
+                        default: depthwiseRowTile(InlineArray<6, Int>.self, op, input, weights, bias, op.output + offset, residual)
+                        }
+                        continue
+                    }
                     switch end - start {
                     case 1: depthwiseTile(InlineArray<1, Int>.self, op, input, weights, bias, op.output + offset, residual)
                     case 2: depthwiseTile(InlineArray<2, Int>.self, op, input, weights, bias, op.output + offset, residual)
@@ -358,6 +374,41 @@ extension Kernels {
             if N > 4 { a4.addProduct(load(p + 4 * pixelStride), w) }
             if N > 5 { a5.addProduct(load(p + 5 * pixelStride), w) }
         }
+        depthwiseFinish(InlineArray<N, Int>.self, a0, a1, a2, a3, a4, a5, op, output, residual)
+    }
+
+    /// A depthwise tile for kernels three pixels wide at stride 1: per kernel row, N + 2 input
+    /// vectors and 3 weight vectors serve 3N FMAs (the tile above loads 4N), in the same order
+    /// of taps, so the sums are the same to the bit.
+    @inline(__always)
+    static func depthwiseRowTile<let N: Int>(_: InlineArray<N, Int>.Type, _ op: DirectConvOperands, _ input: UnsafePointer<Float>,
+                                             _ weights: UnsafePointer<Float>, _ bias: Vector, _ output: UnsafeMutablePointer<Float>,
+                                             _ residual: UnsafePointer<Float>?) {
+        let lanes = Vector.scalarCount
+        var a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias
+        for row in 0..<op.tapCount / 3 {
+            let p = input + op.tapOffsets[3 * row], w = weights + 3 * row * lanes
+            let w0 = load(w), w1 = load(w + lanes), w2 = load(w + 2 * lanes)
+            let x0 = load(p), x1 = load(p + lanes), x2 = load(p + 2 * lanes)
+            let x3 = N > 1 ? load(p + 3 * lanes) : Vector(), x4 = N > 2 ? load(p + 4 * lanes) : Vector()
+            let x5 = N > 3 ? load(p + 5 * lanes) : Vector(), x6 = N > 4 ? load(p + 6 * lanes) : Vector()
+            let x7 = N > 5 ? load(p + 7 * lanes) : Vector()
+            a0.addProduct(x0, w0); a0.addProduct(x1, w1); a0.addProduct(x2, w2)
+            if N > 1 { a1.addProduct(x1, w0); a1.addProduct(x2, w1); a1.addProduct(x3, w2) }
+            if N > 2 { a2.addProduct(x2, w0); a2.addProduct(x3, w1); a2.addProduct(x4, w2) }
+            if N > 3 { a3.addProduct(x3, w0); a3.addProduct(x4, w1); a3.addProduct(x5, w2) }
+            if N > 4 { a4.addProduct(x4, w0); a4.addProduct(x5, w1); a4.addProduct(x6, w2) }
+            if N > 5 { a5.addProduct(x5, w0); a5.addProduct(x6, w1); a5.addProduct(x7, w2) }
+        }
+        depthwiseFinish(InlineArray<N, Int>.self, a0, a1, a2, a3, a4, a5, op, output, residual)
+    }
+
+    /// Residual and activation on a depthwise tile's N accumulators, stored side by side.
+    @inline(__always)
+    static func depthwiseFinish<let N: Int>(_: InlineArray<N, Int>.Type, _ a0: Vector, _ a1: Vector, _ a2: Vector, _ a3: Vector,
+                                            _ a4: Vector, _ a5: Vector, _ op: DirectConvOperands,
+                                            _ output: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?) {
+        let lanes = Vector.scalarCount
         for j in 0..<N {
             var value: Vector
             switch j {

@@ -46,6 +46,8 @@ import Testing
         Shape(inputChannels: 6, outputChannels: 10, height: 3, width: 3, pads: (3, 3)),                 // padding past the kernel
         Shape(inputChannels: 17, outputChannels: 17, height: 9, width: 7, groups: 17, relu: true),      // depthwise
         Shape(batch: 2, inputChannels: 32, outputChannels: 32, height: 8, width: 5, stride: (2, 2), groups: 32),
+        Shape(inputChannels: 24, outputChannels: 24, height: 5, width: 17, groups: 24, relu: true, residual: true), // rows of 6, 6, 5
+        Shape(inputChannels: 8, outputChannels: 8, height: 4, width: 2, groups: 8),                     // depthwise, 2-pixel rows
         Shape(inputChannels: 12, outputChannels: 18, height: 6, width: 9, groups: 3),                   // grouped GEMM
     ]
 
