@@ -328,27 +328,16 @@ extension Kernels {
                 let residualRow = block * op.residualBlockStride + oy * op.residualRowStride
                 for tile in 0..<tilesPerRow {
                     let start = tile * width / tilesPerRow, end = (tile + 1) * width / tilesPerRow
-                    let offset = outputRow + start * lanes
                     let input = inputRow + start * op.inputPixelStride
+                    let output = op.output + outputRow + start * lanes
                     let residual = op.residual.map { $0 + residualRow + start * lanes }
-                    if threeWide {
-                        switch end - start {
-                        case 1: depthwiseRowTile(InlineArray<1, Int>.self, op, input, weights, bias, op.output + offset, residual)
-                        case 2: depthwiseRowTile(InlineArray<2, Int>.self, op, input, weights, bias, op.output + offset, residual)
-                        case 3: depthwiseRowTile(InlineArray<3, Int>.self, op, input, weights, bias, op.output + offset, residual)
-                        case 4: depthwiseRowTile(InlineArray<4, Int>.self, op, input, weights, bias, op.output + offset, residual)
-                        case 5: depthwiseRowTile(InlineArray<5, Int>.self, op, input, weights, bias, op.output + offset, residual)
-                        default: depthwiseRowTile(InlineArray<6, Int>.self, op, input, weights, bias, op.output + offset, residual)
-                        }
-                        continue
-                    }
                     switch end - start {
-                    case 1: depthwiseTile(InlineArray<1, Int>.self, op, input, weights, bias, op.output + offset, residual)
-                    case 2: depthwiseTile(InlineArray<2, Int>.self, op, input, weights, bias, op.output + offset, residual)
-                    case 3: depthwiseTile(InlineArray<3, Int>.self, op, input, weights, bias, op.output + offset, residual)
-                    case 4: depthwiseTile(InlineArray<4, Int>.self, op, input, weights, bias, op.output + offset, residual)
-                    case 5: depthwiseTile(InlineArray<5, Int>.self, op, input, weights, bias, op.output + offset, residual)
-                    default: depthwiseTile(InlineArray<6, Int>.self, op, input, weights, bias, op.output + offset, residual)
+                    case 1: depthwiseTile(InlineArray<1, Int>.self, threeWide, op, input, weights, bias, output, residual)
+                    case 2: depthwiseTile(InlineArray<2, Int>.self, threeWide, op, input, weights, bias, output, residual)
+                    case 3: depthwiseTile(InlineArray<3, Int>.self, threeWide, op, input, weights, bias, output, residual)
+                    case 4: depthwiseTile(InlineArray<4, Int>.self, threeWide, op, input, weights, bias, output, residual)
+                    case 5: depthwiseTile(InlineArray<5, Int>.self, threeWide, op, input, weights, bias, output, residual)
+                    default: depthwiseTile(InlineArray<6, Int>.self, threeWide, op, input, weights, bias, output, residual)
                     }
                 }
             }
@@ -356,11 +345,13 @@ extension Kernels {
     }
 
     /// N (1...6) output pixels of one channel block: each tap is one vector FMA per pixel.
-    /// Named accumulators, as in the direct tile, so they stay in registers.
+    /// Named accumulators, as in the direct tile, so they stay in registers. `threeWide`: the
+    /// kernel rows are three pixels wide at stride 1 (see `depthwiseRowTile`).
     @inline(__always)
-    static func depthwiseTile<let N: Int>(_: InlineArray<N, Int>.Type, _ op: DirectConvOperands, _ input: UnsafePointer<Float>,
-                                          _ weights: UnsafePointer<Float>, _ bias: Vector, _ output: UnsafeMutablePointer<Float>,
-                                          _ residual: UnsafePointer<Float>?) {
+    static func depthwiseTile<let N: Int>(_ pixels: InlineArray<N, Int>.Type, _ threeWide: Bool, _ op: DirectConvOperands,
+                                          _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>, _ bias: Vector,
+                                          _ output: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?) {
+        if threeWide { return depthwiseRowTile(pixels, op, input, weights, bias, output, residual) }
         let lanes = Vector.scalarCount
         var a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias
         let pixelStride = op.inputPixelStride
