@@ -39,7 +39,11 @@ public enum NumPyFile {
         }
         let shape = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "()"))
             .split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        let count = shape.reduce(1, *)
+        let (count, overflow) = shape.reduce((1, false)) { partial, dim in
+            let product = partial.0.multipliedReportingOverflow(by: dim)
+            return (product.partialValue, partial.1 || product.overflow || dim < 0)
+        }
+        guard !overflow, count <= 1 << 40 else { throw InferenceError(.invalidInput, ".npy shape \(shape) is not a valid size") }
         let body = headerStart + headerLength
         switch descr {
         case "<f4", "|f4":
