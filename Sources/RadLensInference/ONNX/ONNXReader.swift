@@ -59,7 +59,7 @@ enum ONNXReader {
         }
         let graph = model.graph
         var constants: [String: Constant] = [:]
-        guard skeleton == nil || skeleton!.rawData.count == graph.initializer.count else {
+        if let skeleton, skeleton.rawData.count != graph.initializer.count {
             throw InferenceError(.invalidModel, "not a valid ONNX model (its initializers could not be located)")
         }
         for (index, initializer) in graph.initializer.enumerated() {
