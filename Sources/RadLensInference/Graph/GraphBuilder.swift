@@ -63,9 +63,11 @@ enum GraphBuilder {
 
     /// Conv followed by an unfoldable-elsewhere BatchNormalization (as channelAffine) becomes one conv.
     private static func foldBatchNorm(_ graph: inout OptimizedGraph) {
+        // Counted once: a fold removes the only read of the value it merges, and leaves every
+        // other value's readers as they were (so do the fusions below).
+        let counts = consumers(graph)
         var index = 0
         while index < graph.layers.count {
-            let counts = consumers(graph)
             if case .channelAffine(let scale, let shift, .none) = graph.layers[index].kind,
                let producer = graph.layers[..<index].lastIndex(where: { $0.output == graph.layers[index].inputs[0] }),
                case .conv(var conv) = graph.layers[producer].kind, !conv.hasResidual, conv.activation == .none,
@@ -90,11 +92,11 @@ enum GraphBuilder {
 
     /// Add(conv(x), y) where the conv result is used only there becomes conv with a residual input.
     private static func fuseResiduals(_ graph: inout OptimizedGraph) {
+        let counts = consumers(graph)
         var index = 0
         while index < graph.layers.count {
             let layer = graph.layers[index]
             if case .add = layer.kind, layer.inputs.count == 2 {
-                let counts = consumers(graph)
                 for side in 0..<2 {
                     let convOutput = layer.inputs[side], other = layer.inputs[1 - side]
                     guard graph.constants[other] == nil, counts[convOutput] == 1,
@@ -120,11 +122,11 @@ enum GraphBuilder {
 
     /// Relu, Clip, Sigmoid, HardSigmoid, HardSwish after a conv, dense or channel-affine layer are applied in its epilogue.
     private static func fuseActivations(_ graph: inout OptimizedGraph) {
+        let counts = consumers(graph)
         var index = 0
         while index < graph.layers.count {
             let layer = graph.layers[index]
             if case .activation(let activation) = layer.kind {
-                let counts = consumers(graph)
                 if counts[layer.inputs[0]] == 1,
                    let producer = graph.layers[..<index].lastIndex(where: { $0.output == layer.inputs[0] }) {
                     var fused = true
@@ -191,6 +193,7 @@ private struct Lowering {
         switch constant {
         case .int(_, let values): return values
         case .float(let tensor): return tensor.data.map { Int($0) }
+        case .unread: throw InferenceError(.unsupported, "\(node.label): \(what) must be a constant")
         }
     }
 
@@ -359,7 +362,13 @@ private struct Lowering {
     }
 
     func conv(_ node: Node) throws(InferenceError) -> ConvLayer {
-        let weights = try floatConstant(node.input(1), node, "the weight")
+        let weights: (shape: [Int], data: [Float])
+        if let name = node.input(1), case .unread(let shape)? = constants[resolve(name)] {
+            weights = (shape, [])
+        } else {
+            let tensor = try floatConstant(node.input(1), node, "the weight")
+            weights = (tensor.shape, tensor.data)
+        }
         guard weights.shape.count == 4 else {
             throw InferenceError(.unsupported, "\(node.label): weight shape \(weights.shape) is not 2-D convolution weights")
         }
