@@ -76,25 +76,61 @@ public final class InferenceSession {
     }
 
     /// Loads an ONNX model from memory.
-    public convenience init(data: Data, options: SessionOptions = SessionOptions()) throws(InferenceError) {
+    ///
+    /// With `cache` and the model's sha256 (which the caller vouches for: `ModelBundle.load`
+    /// checks it meanwhile), the packed convolution weights come from the cache's file for this
+    /// model and kernel level when it is valid, and are written there when it is not. At
+    /// `Precision.fp32` the convolution weights are then never converted from the model; the
+    /// results are bit-identical either way.
+    public convenience init(data: Data, options: SessionOptions = SessionOptions(),
+                            cache: PackedWeightCache? = nil, modelSHA256: String? = nil) throws(InferenceError) {
+        guard let cache, let modelSHA256 else {
+            try self.init(definition: ONNXReader.read(data), options: options, path: nil)
+            return
+        }
+        guard options.kernelLevel.isSupported else { throw Self.unsupportedLevel(options.kernelLevel) }
+        if let file = cache.open(modelSHA256: modelSHA256, level: options.kernelLevel) {
+            // Winograd transforms need the weights themselves: only fp32 leaves them unread.
+            let definition = try ONNXReader.read(data, skippingConvolutionWeights: options.precision == .fp32)
+            let inputs = definition.inputs, outputs = definition.outputs
+            let graph = try GraphBuilder.build(definition)
+            let kernels = options.kernelLevel.kernels
+            if let convolutions = PreparedWeights.cachedConvolutions(file, graph: graph, kernels: kernels) {
+                let weights = PreparedWeights(graph: graph, kernels: kernels, precision: options.precision,
+                                              cached: (file, convolutions))
+                self.init(graph: graph, weights: weights, inputs: inputs, outputs: outputs, options: options)
+                return
+            }
+        }
         try self.init(definition: ONNXReader.read(data), options: options, path: nil)
+        cache.store(weights.packedConvolutionBuffers(of: graph), modelSHA256: modelSHA256, level: options.kernelLevel)
     }
 
-    init(definition: consuming ModelDefinition, options: SessionOptions, path: String?) throws(InferenceError) {
-        guard options.kernelLevel.isSupported else {
-            throw InferenceError(.unsupported, "this CPU cannot run the \(options.kernelLevel.rawValue) kernels")
-        }
-        self.options = options
-        self.inputs = definition.inputs
-        self.outputs = definition.outputs
+    convenience init(definition: consuming ModelDefinition, options: SessionOptions, path: String?) throws(InferenceError) {
+        guard options.kernelLevel.isSupported else { throw Self.unsupportedLevel(options.kernelLevel) }
+        let inputs = definition.inputs, outputs = definition.outputs
+        let graph: OptimizedGraph
         do {
             graph = try GraphBuilder.build(consume definition)
         } catch {
             throw InferenceError(error.kind, path.map { "\($0): \(error.message)" } ?? error.message)
         }
+        let weights = PreparedWeights(graph: graph, kernels: options.kernelLevel.kernels, precision: options.precision)
+        self.init(graph: graph, weights: weights, inputs: inputs, outputs: outputs, options: options)
+    }
+
+    private init(graph: OptimizedGraph, weights: PreparedWeights, inputs: [TensorInfo], outputs: [TensorInfo], options: SessionOptions) {
+        self.options = options
+        self.inputs = inputs
+        self.outputs = outputs
+        self.graph = graph
+        self.weights = weights
         kernels = options.kernelLevel.kernels
-        weights = PreparedWeights(graph: graph, kernels: kernels, precision: options.precision)
         pool = ThreadPool(threads: options.threads)
+    }
+
+    private static func unsupportedLevel(_ level: KernelLevel) -> InferenceError {
+        InferenceError(.unsupported, "this CPU cannot run the \(level.rawValue) kernels")
     }
 
     private init(sharing other: InferenceSession, threads: Int) {
@@ -152,6 +188,12 @@ public final class InferenceSession {
         var nanoseconds: [UInt64] = []
         for _ in 0..<max(1, runs) { plan.run(pool: pool, nanoseconds: &nanoseconds) }
         return zip(plan.labels, nanoseconds).map { ($0, Double($1) / 1e6 / Double(max(1, runs))) }.sorted { $0.1 > $1.1 }
+    }
+
+    /// Plans the buffers for inputs of these shapes now rather than on the first run: a cold
+    /// start does it while another core checks the model's hash.
+    public func preparePlan(for shapes: [String: [Int]]) throws(InferenceError) {
+        _ = try plan(for: shapes)
     }
 
     /// Floating-point operations of one run on inputs of these shapes.

@@ -16,18 +16,16 @@ public struct ModelBundle: Sendable {
         try verify()
     }
 
-    /// Loads the bundle at `path` and runs `prepare` on it (building an engine from the model,
-    /// say) while the model's sha256 is checked on another core, then `background` (decoding
-    /// the first image, say): start-up takes the longer of the two rather than their sum.
-    /// Returns `prepare`'s result only once the hash matched and `background` is done.
-    public static func load<Prepared>(at path: String, alongside background: @escaping @Sendable (ModelBundle) -> Void = { _ in },
-                                      preparing prepare: (ModelBundle) throws -> Prepared) throws -> Prepared {
+    /// Loads the bundle at `path` and runs `prepare` on it (building an engine from the model
+    /// and decoding the first image, say) while the model's sha256 is checked on another core:
+    /// start-up takes the longer of the two rather than their sum. Returns `prepare`'s result
+    /// only once the hash matched.
+    public static func load<Prepared>(at path: String, preparing prepare: (ModelBundle) throws -> Prepared) throws -> Prepared {
         let bundle = try ModelBundle(unverifiedAt: path)
         nonisolated(unsafe) var verification: BundleError?
         let done = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             do throws(BundleError) { try bundle.verify() } catch { verification = error }
-            if verification == nil { background(bundle) }
             done.signal()
         }
         let prepared = Result { try prepare(bundle) }

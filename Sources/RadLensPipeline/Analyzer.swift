@@ -13,10 +13,12 @@ public final class Analyzer {
     public var manifest: ModelManifest { classifier.bundle.manifest }
     private let modelSHA256: String
 
-    /// - Parameter templatePath: a user's Mustache text template replacing the bundle's.
+    /// - Parameters:
+    ///   - templatePath: a user's Mustache text template replacing the bundle's.
+    ///   - weightCache: where packed weights are kept between processes (see `Classifier`).
     public init(bundle: ModelBundle, options: SessionOptions = SessionOptions(), templatePath: String? = nil,
-                limits: DecodeLimits = DecodeLimits()) throws(AnalysisError) {
-        classifier = try Classifier(bundle: bundle, options: options, limits: limits)
+                limits: DecodeLimits = DecodeLimits(), weightCache: PackedWeightCache? = nil) throws(AnalysisError) {
+        classifier = try Classifier(bundle: bundle, options: options, limits: limits, weightCache: weightCache)
         do {
             templates = try ReportTemplates(bundleDirectory: bundle.directory, customText: templatePath)
         } catch {

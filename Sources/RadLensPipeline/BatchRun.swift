@@ -25,11 +25,14 @@ public struct BatchOptions: Sendable, Codable {
     public var force: Bool
     public var language: ReportLanguage
     public var precision: Precision
+    /// Where packed weights are kept between processes (nil: packed afresh each run).
+    public var weightCache: PackedWeightCache?
 
     public init(input: String, output: String, modelPath: String, formats: [ReportFormat] = [.json], include: [String] = [],
                 jobs: Int = 2, threadsPerJob: Int = 1, shard: Shard? = nil, force: Bool = false, language: ReportLanguage = .en,
-                precision: Precision = .fp32) {
+                precision: Precision = .fp32, weightCache: PackedWeightCache? = nil) {
         self.precision = precision
+        self.weightCache = weightCache
         self.input = input
         self.output = output
         self.modelPath = modelPath
@@ -76,7 +79,8 @@ public enum BatchRun {
         let first: Analyzer
         do {
             first = try ModelBundle.load(at: options.modelPath) { bundle in
-                try Analyzer(bundle: bundle, options: SessionOptions(threads: options.threadsPerJob, precision: options.precision))
+                try Analyzer(bundle: bundle, options: SessionOptions(threads: options.threadsPerJob, precision: options.precision),
+                             weightCache: options.weightCache)
             }
         } catch let error as AnalysisError {
             throw error

@@ -17,10 +17,14 @@ public final class Classifier {
     private var image = Image()
     private var input: [Float]
 
-    public init(bundle: ModelBundle, options: SessionOptions = SessionOptions(), limits: DecodeLimits = DecodeLimits()) throws(AnalysisError) {
+    /// - Parameter weightCache: where packed weights are kept between processes (keyed by the
+    ///   manifest's sha256, which `ModelBundle.load` checks against the model file meanwhile).
+    public init(bundle: ModelBundle, options: SessionOptions = SessionOptions(), limits: DecodeLimits = DecodeLimits(),
+                weightCache: PackedWeightCache? = nil) throws(AnalysisError) {
         self.bundle = bundle
         do {
-            session = try InferenceSession(data: bundle.modelData, options: options)
+            session = try InferenceSession(data: bundle.modelData, options: options, cache: weightCache,
+                                           modelSHA256: bundle.manifest.model.sha256)
             preprocessor = try Preprocessor(bundle.manifest.preprocessing, channels: bundle.manifest.input.channels)
         } catch let error as InferenceError {
             throw AnalysisError(.model, "\(bundle.directory.path): \(error.message)")
@@ -35,6 +39,11 @@ public final class Classifier {
         let spec = bundle.manifest.input
         guard spec.height == preprocessor.spec.resize.height, spec.width == preprocessor.spec.resize.width else {
             throw AnalysisError(.model, "\(bundle.directory.path): manifest input \(spec.channels)x\(spec.height)x\(spec.width) does not match its preprocessing")
+        }
+        do {
+            try session.preparePlan(for: [spec.name: [1, spec.channels, spec.height, spec.width]])
+        } catch {
+            throw AnalysisError(.model, "\(bundle.directory.path): \(error.message)")
         }
         decoder = ImageDecoder(options: DecodeOptions(limits: limits, targetSize: preprocessor.decodeTargetSize))
         if let ood = bundle.manifest.ood {

@@ -59,7 +59,7 @@ struct AnalyzeCommand: ParsableCommand {
         if output == nil, let dicom = formats.first(where: \.isDICOM) {
             throw ValidationError("--format \(dicom.rawValue) writes a DICOM file: give --output FOLDER")
         }
-        // The first image is read and decoded on the other core while the model loads.
+        // The model loads and the first image is decoded while the other core checks the model's sha256.
         let (analyzer, prefetched) = try model.analyzer(options: engine.sessionOptions(), templatePath: template, prefetch: files.first)
         var first = prefetched
         if let output { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }

@@ -142,7 +142,7 @@ struct BatchCommand: ParsableCommand {
             if (push || pushTo != nil) && !formats.contains(.sr) { formats.append(.sr) }
             let options = BatchOptions(input: input, output: output, modelPath: modelPath, formats: formats, include: include,
                                        jobs: workers.jobs, threadsPerJob: workers.threadsPerJob, shard: shardValue, force: force, language: lang,
-                                       precision: precision)
+                                       precision: precision, weightCache: PackedWeightCache.standard())
             logger.info("batch started", metadata: ["input": "\(input)", "output": "\(output)", "shard": "\(shardValue?.description ?? "all")",
                                                  "workers": "\(workers.jobs) x \(workers.threadsPerJob) engine thread(s)"])
             let reporter = ProgressReporter(logger: logger, quiet: quiet)

@@ -18,13 +18,12 @@ struct ModelLocation: ParsableArguments {
         return found
     }
 
-    /// An analyzer for the bundle, its engine built while the model's sha256 is checked and,
-    /// with `prefetch`, that file read and decoded (on the other core).
+    /// An analyzer for the bundle and, with `prefetch`, that file read and decoded, both while
+    /// the model's sha256 is checked on the other core.
     func analyzer(options: SessionOptions, templatePath: String? = nil, prefetch: String? = nil) throws -> (Analyzer, DecodedInput?) {
-        nonisolated(unsafe) var decoded: DecodedInput?
-        let analyzer = try ModelBundle.load(at: resolvedPath(), alongside: { bundle in
-            decoded = prefetch.map { DecodedInput.load($0, for: bundle.manifest) }
-        }) { bundle in try Analyzer(bundle: bundle, options: options, templatePath: templatePath) }
-        return (analyzer, decoded)
+        try ModelBundle.load(at: resolvedPath()) { bundle in
+            let analyzer = try Analyzer(bundle: bundle, options: options, templatePath: templatePath, weightCache: PackedWeightCache.standard())
+            return (analyzer, prefetch.map { DecodedInput.load($0, for: bundle.manifest) })
+        }
     }
 }

@@ -83,6 +83,31 @@ import Testing
         }
     }
 
+    /// The packed-weight cache changes when the weights are packed, never the report: without
+    /// it, on the run that writes it and on the runs that read it, at both precisions.
+    @Test func packedWeightCacheLeavesReportsUnchanged() throws {
+        let cache = try TestPaths.temporaryDirectory("weight-cache")
+        func report(_ precision: String, cache directory: String) throws -> String {
+            let result = try radlens(["analyze", Self.chest, "--model", shippedModel, "--format", "json", "--precision", precision],
+                                     environment: ["RADLENS_CACHE_DIR": directory])
+            #expect(result.status == 0, "\(result.stderr)")
+            var object = try JSON(result.stdout).object()
+            object["timingsMs"] = nil
+            var provenance = object["provenance"] as? [String: Any]
+            provenance?["generatedAt"] = nil
+            object["provenance"] = provenance
+            return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        }
+        for precision in ["fp32", "fast"] {
+            let uncached = try report(precision, cache: "off")
+            for run in ["writes", "reads", "reads again"] {
+                #expect(try report(precision, cache: cache.path) == uncached, "\(precision): the run that \(run) the cache differs")
+            }
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("packed-weights").path)
+        #expect(files.count == 1 && files[0].hasSuffix(".packed"), "\(files)")
+    }
+
     @Test func customTemplateReplacesTheBundles() throws {
         let template = try TestPaths.temporaryDirectory("template").appendingPathComponent("mine.mustache")
         try Data("{{% CONTENT_TYPE: TEXT}}\n{{#findings}}{{display}}={{decision}}{{/findings}} <{{input.path}}>\n".utf8).write(to: template)

@@ -22,18 +22,20 @@ import Testing
 
     /// A model file changed after its manifest was written still loads (one weight differs), so
     /// only the sha256, checked while the engine is built, stands between it and a report that
-    /// names the wrong model.
+    /// names the wrong model. Packed weights cached from the genuine file change nothing.
     @Test func aModelThatIsNotTheManifestsIsRefused() throws {
         let bundle = try TestPaths.temporaryDirectory("tampered-bundle")
         for name in try FileManager.default.contentsOfDirectory(atPath: shippedModel) {
             try FileManager.default.copyItem(atPath: "\(shippedModel)/\(name)", toPath: bundle.appendingPathComponent(name).path)
         }
+        let chest = TestPaths.repository.appendingPathComponent("SampleImages/chest-pa-cr.jpeg").path
+        let cache = ["RADLENS_CACHE_DIR": try TestPaths.temporaryDirectory("tampered-cache").path]
+        #expect(try radlens(["analyze", chest, "--model", bundle.path, "--format", "json"], environment: cache).status == 0)
         let model = bundle.appendingPathComponent("model.onnx")
         var bytes = try [UInt8](Data(contentsOf: model))
         bytes[bytes.count / 2] ^= 0x01
         try Data(bytes).write(to: model)
-        let chest = TestPaths.repository.appendingPathComponent("SampleImages/chest-pa-cr.jpeg").path
-        let result = try radlens(["analyze", chest, "--model", bundle.path, "--format", "json"])
+        let result = try radlens(["analyze", chest, "--model", bundle.path, "--format", "json"], environment: cache)
         #expect(result.status == 2 && result.stdout.isEmpty, "\(result.stderr)")
         #expect(result.stderr.contains("model.onnx: sha256") && result.stderr.contains("does not match the manifest's"), "\(result.stderr)")
     }

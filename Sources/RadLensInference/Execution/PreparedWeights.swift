@@ -33,9 +33,17 @@ final class PreparedWeights: @unchecked Sendable {
     /// Zeros, as the bias of Winograd's intermediate reductions (at least any layer's padded channel count).
     private(set) var zeros: UnsafePointer<Float>
     private let kernels: any KernelSet.Type
+    /// The mapped cache file the convolutions' buffers point into, kept as long as the weights.
+    private let cacheFile: MappedPackedWeights?
+    /// True when the convolutions' packed weights came from a `PackedWeightCache` file.
+    var usesCachedWeights: Bool { cacheFile != nil }
 
-    init(graph: OptimizedGraph, kernels: any KernelSet.Type, precision: Precision) {
+    /// Packs every convolution's weights; with `cached` (a `PackedWeightCache` file and its
+    /// buffers per convolution, from `cachedConvolutions`), convolutions use those instead.
+    init(graph: OptimizedGraph, kernels: any KernelSet.Type, precision: Precision,
+         cached: (file: MappedPackedWeights, convolutions: [[UnsafeBufferPointer<Float>]])? = nil) {
         self.kernels = kernels
+        cacheFile = cached?.file
         var widest = 0
         for layer in graph.layers { if case .conv(let conv) = layer.kind { widest = max(widest, conv.outputChannels) } }
         zeros = UnsafePointer(arena.allocate(widest + kernels.blockChannels))
@@ -46,10 +54,18 @@ final class PreparedWeights: @unchecked Sendable {
             return nil
         }
         nonisolated(unsafe) var prepared = [PreparedConv?](repeating: nil, count: convolutions.count)
-        prepared.withUnsafeMutableBufferPointer { slots in
-            nonisolated(unsafe) let slots = slots
-            DispatchQueue.concurrentPerform(iterations: convolutions.count) { i in
-                slots[i] = prepare(convolutions[i].1, kernels: kernels)
+        if let cached {
+            for (i, packed) in cached.convolutions.enumerated() {
+                let conv = convolutions[i].1
+                prepared[i] = PreparedConv(method: BlockedLayout.method(of: conv), weights: packed.map { UnsafePointer($0.baseAddress!) },
+                                           bias: copy(conv.bias, roundedTo: kernels.blockChannels))
+            }
+        } else {
+            prepared.withUnsafeMutableBufferPointer { slots in
+                nonisolated(unsafe) let slots = slots
+                DispatchQueue.concurrentPerform(iterations: convolutions.count) { i in
+                    slots[i] = prepare(convolutions[i].1, kernels: kernels)
+                }
             }
         }
         for ((index, conv), packed) in zip(convolutions, prepared) {
@@ -70,6 +86,43 @@ final class PreparedWeights: @unchecked Sendable {
             }
         }
         for (name, tensor) in graph.constants { constants[name] = UnsafePointer(arena.copy(tensor.data)) }
+    }
+
+    /// The float count of each buffer `prepare` packs for `conv`: one, or one per GEMM group.
+    static func packedCounts(of conv: ConvLayer, kernels: any KernelSet.Type) -> [Int] {
+        let lanes = kernels.blockChannels, taps = conv.kernel.height * conv.kernel.width
+        switch BlockedLayout.method(of: conv) {
+        case .direct:
+            return [kernels.packedDirectWeightCount(outputChannels: conv.outputChannels, depth: conv.channelsPerGroup * conv.groups * taps)]
+        case .depthwise:
+            return [(conv.outputChannels + lanes - 1) / lanes * lanes * taps]
+        case .gemm:
+            let count = kernels.packedWeightCount(rows: conv.outputChannels / conv.groups, depth: conv.channelsPerGroup * taps)
+            return Array(repeating: count, count: conv.groups)
+        }
+    }
+
+    /// `file`'s buffers grouped per convolution of `graph`, in layer order; nil unless their
+    /// number and sizes are exactly what `prepare` would pack.
+    static func cachedConvolutions(_ file: MappedPackedWeights, graph: OptimizedGraph, kernels: any KernelSet.Type) -> [[UnsafeBufferPointer<Float>]]? {
+        var next = 0, grouped: [[UnsafeBufferPointer<Float>]] = []
+        for layer in graph.layers {
+            guard case .conv(let conv) = layer.kind else { continue }
+            let counts = packedCounts(of: conv, kernels: kernels)
+            guard next + counts.count <= file.buffers.count,
+                  zip(file.buffers[next...], counts).allSatisfy({ $0.count == $1 }) else { return nil }
+            grouped.append(Array(file.buffers[next..<next + counts.count]))
+            next += counts.count
+        }
+        return next == file.buffers.count ? grouped : nil
+    }
+
+    /// Every convolution's packed buffers, in layer order: what a `PackedWeightCache` file holds.
+    func packedConvolutionBuffers(of graph: OptimizedGraph) -> [UnsafeBufferPointer<Float>] {
+        graph.layers.indices.flatMap { index -> [UnsafeBufferPointer<Float>] in
+            guard case .conv(let conv) = graph.layers[index].kind, let prepared = convs[index] else { return [] }
+            return zip(prepared.weights, Self.packedCounts(of: conv, kernels: kernels)).map { UnsafeBufferPointer(start: $0, count: $1) }
+        }
     }
 
     /// A 3x3, stride-1, undilated, ungrouped convolution on a blocked input.
@@ -165,19 +218,19 @@ final class PreparedWeights: @unchecked Sendable {
         let taps = conv.kernel.height * conv.kernel.width
         let blockedBias = copy(conv.bias, roundedTo: lanes)
         let method = BlockedLayout.method(of: conv)
+        let counts = Self.packedCounts(of: conv, kernels: kernels)
         return conv.weights.withUnsafeBufferPointer { buffer in
             let weights = buffer.baseAddress!
             switch method {
             case .direct(let blockedInput):
                 let inputChannels = conv.channelsPerGroup * conv.groups
                 let dense = conv.groups == 1 ? conv.weights : Self.denseWeights(of: conv)
-                let packed = arena.allocate(kernels.packedDirectWeightCount(outputChannels: conv.outputChannels,
-                                                                            depth: inputChannels * taps))
+                let packed = arena.allocate(counts[0])
                 kernels.packDirectWeights(dense, outputChannels: conv.outputChannels, inputChannels: inputChannels, taps: taps,
                                           blockedInput: blockedInput, into: packed)
                 return PreparedConv(method: method, weights: [packed], bias: blockedBias)
             case .depthwise:
-                let packed = arena.allocate((conv.outputChannels + lanes - 1) / lanes * lanes * taps)
+                let packed = arena.allocate(counts[0])
                 for channel in 0..<conv.outputChannels {
                     for tap in 0..<taps {
                         packed[(channel / lanes * taps + tap) * lanes + channel % lanes] = weights[channel * taps + tap]
@@ -188,7 +241,7 @@ final class PreparedWeights: @unchecked Sendable {
                 let rowsPerGroup = conv.outputChannels / conv.groups
                 let depth = conv.channelsPerGroup * taps
                 let packed = (0..<conv.groups).map { group in
-                    let destination = arena.allocate(kernels.packedWeightCount(rows: rowsPerGroup, depth: depth))
+                    let destination = arena.allocate(counts[group])
                     kernels.packWeights(weights + group * rowsPerGroup * depth, rows: rowsPerGroup, depth: depth, into: destination)
                     return UnsafePointer(destination)
                 }

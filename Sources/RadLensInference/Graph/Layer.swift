@@ -34,7 +34,8 @@ enum LayerKind: Sendable {
 }
 
 struct ConvLayer: Sendable {
-    /// [M, C/groups, kh, kw], BatchNormalization already folded in.
+    /// [M, C/groups, kh, kw], BatchNormalization already folded in; empty when the model was
+    /// read with its packed weights in a `PackedWeightCache` file.
     var weights: [Float]
     var bias: [Float]
     var outputChannels: Int

@@ -50,11 +50,15 @@ enum AttributeValue: Sendable {
 enum Constant: Sendable {
     case float(Tensor)
     case int(shape: [Int], values: [Int])
+    /// Float32 values deliberately left in the file: a convolution's weights whose packed form
+    /// comes from a `PackedWeightCache` file.
+    case unread(shape: [Int])
 
     var shape: [Int] {
         switch self {
         case .float(let tensor): tensor.shape
         case .int(let shape, _): shape
+        case .unread(let shape): shape
         }
     }
 }

@@ -31,15 +31,20 @@ enum ONNXReader {
         }
     }
 
-    static func read(_ data: Data) throws(InferenceError) -> ModelDefinition {
+    /// With `skippingConvolutionWeights`, the float32 raw_data initializers read only as Conv
+    /// weights are checked for size but not converted (`Constant.unread`): their packed form
+    /// comes from a `PackedWeightCache` file.
+    static func read(_ data: Data, skippingConvolutionWeights: Bool = false) throws(InferenceError) -> ModelDefinition {
         guard !data.isEmpty else { throw InferenceError(.invalidModel, "model file is empty") }
-        let result = data.withUnsafeBytes { file in Result { () throws(InferenceError) in try read(file) } }
+        let result = data.withUnsafeBytes { file in
+            Result { () throws(InferenceError) in try read(file, skippingConvolutionWeights: skippingConvolutionWeights) }
+        }
         return try result.get()
     }
 
     /// Decodes the skeleton (`ONNXSkeleton`) and converts the weights from `file`'s bytes; a file
     /// that is not well-formed protobuf is decoded whole, for swift-protobuf's error.
-    private static func read(_ file: UnsafeRawBufferPointer) throws(InferenceError) -> ModelDefinition {
+    private static func read(_ file: UnsafeRawBufferPointer, skippingConvolutionWeights: Bool) throws(InferenceError) -> ModelDefinition {
         let skeleton = ONNXSkeleton(file)
         let model: Onnx_ModelProto
         do {
@@ -62,10 +67,12 @@ enum ONNXReader {
         if let skeleton, skeleton.rawData.count != graph.initializer.count {
             throw InferenceError(.invalidModel, "not a valid ONNX model (its initializers could not be located)")
         }
+        let unread = skippingConvolutionWeights ? convolutionOnlyWeights(graph) : []
         for (index, initializer) in graph.initializer.enumerated() {
             if let range = skeleton?.rawData[index] {
                 constants[initializer.name] = try constant(from: initializer, name: initializer.name,
-                                                           rawData: UnsafeRawBufferPointer(rebasing: file[range]))
+                                                           rawData: UnsafeRawBufferPointer(rebasing: file[range]),
+                                                           readingValues: !unread.contains(initializer.name))
             } else {
                 constants[initializer.name] = try constant(from: initializer, name: initializer.name)
             }
@@ -97,6 +104,17 @@ enum ONNXReader {
                                nodes: nodes, constants: constants, inputs: inputs, outputs: outputs)
     }
 
+    /// Names read only as a Conv's weight input (input 1), by no other input or graph output.
+    private static func convolutionOnlyWeights(_ graph: Onnx_GraphProto) -> Set<String> {
+        var weights = Set<String>(), other = Set(graph.output.map(\.name))
+        for node in graph.node {
+            for (index, input) in node.input.enumerated() {
+                if node.opType == "Conv" && index == 1 { weights.insert(input) } else { other.insert(input) }
+            }
+        }
+        return weights.subtracting(other)
+    }
+
     private static func info(_ value: Onnx_ValueInfoProto) -> TensorInfo {
         let dims = value.type.tensorType.shape.dim.map { dim -> Int? in
             if case .dimValue(let v)? = dim.value, v > 0 { return Int(v) }
@@ -114,8 +132,10 @@ enum ONNXReader {
         return try result.get()
     }
 
-    /// The tensor's value from `rawData` (its raw_data, wherever it lies) or, when nil, its typed data.
-    static func constant(from tensor: Onnx_TensorProto, name: String, rawData raw: UnsafeRawBufferPointer?) throws(InferenceError) -> Constant {
+    /// The tensor's value from `rawData` (its raw_data, wherever it lies) or, when nil, its typed
+    /// data. Without `readingValues`, float32 raw_data is only checked for size (`Constant.unread`).
+    static func constant(from tensor: Onnx_TensorProto, name: String, rawData raw: UnsafeRawBufferPointer?,
+                         readingValues: Bool = true) throws(InferenceError) -> Constant {
         if tensor.dataLocation == .external {
             throw InferenceError(.unsupported, "tensor \"\(name)\" uses external data files, which RadLens does not read")
         }
@@ -137,6 +157,7 @@ enum ONNXReader {
                 guard raw.count == count * 4 else {
                     throw InferenceError(.invalidModel, "tensor \"\(name)\" holds \(raw.count) bytes, its shape \(shape) needs \(count * 4)")
                 }
+                if !readingValues { return .unread(shape: shape) }
                 values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
                     UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw)
                     initialized = count

@@ -1,0 +1,140 @@
+import Foundation
+@testable import RadLensInference
+import RadLensTestSupport
+import Testing
+
+/// Packed weights cached on disk must give exactly the results of packing the model afresh,
+/// at every level this CPU runs and in both precisions, and a damaged or foreign file must be
+/// a miss (packed again and rewritten), never a crash or a wrong answer.
+@Suite struct PackedWeightCacheTests {
+    /// One model per packing path: direct, GEMM (grouped_cnn), depthwise (MobileNetV2), padded
+    /// borders (border_cnn), a deep residual network.
+    static let models = ["small_cnn-c1", "border_cnn-c1", "grouped_cnn-c1", "mobilenet_v2-c3", "resnet18-c1"]
+    static let levels = KernelLevel.allCases.filter(\.isSupported)
+
+    /// A stand-in for the model's sha256, which the cache takes on the caller's word.
+    static func identity(_ name: String) -> String {
+        String(String(repeating: "0", count: 64 - name.utf8.count * 2) + name.utf8.map { String($0, radix: 16) }.joined())
+    }
+
+    func modelAndInput(_ name: String) throws -> (Data, Tensor) {
+        let folder = TestPaths.fixture("models")
+        return (try Data(contentsOf: folder.appendingPathComponent("\(name).onnx")),
+                try NumPyFile.read(contentsOf: folder.appendingPathComponent("\(name).b1.input.npy").path))
+    }
+
+    func temporaryCache() throws -> PackedWeightCache {
+        PackedWeightCache(directory: try TestPaths.temporaryDirectory("packed-weights").appendingPathComponent("cache").path)
+    }
+
+    @Test(arguments: models, Precision.allCases)
+    func cachedWeightsGiveIdenticalResults(_ name: String, precision: Precision) throws {
+        let (data, input) = try modelAndInput(name)
+        let cache = try temporaryCache()
+        for level in Self.levels {
+            let options = SessionOptions(threads: 2, kernelLevel: level, precision: precision)
+            let expected = try InferenceSession(data: data, options: options).run(input)
+            let cold = try InferenceSession(data: data, options: options, cache: cache, modelSHA256: Self.identity(name))
+            let path = try #require(cache.path(modelSHA256: Self.identity(name), level: level))
+            #expect(!cold.weights.usesCachedWeights && FileManager.default.fileExists(atPath: path), "\(name) \(level): no file written")
+            let warm = try InferenceSession(data: data, options: options, cache: cache, modelSHA256: Self.identity(name))
+            #expect(warm.weights.usesCachedWeights, "\(name) \(level) \(precision): the file was not used")
+            #expect(try cold.run(input) == expected, "\(name) \(level) \(precision): cold cache differs")
+            #expect(try warm.run(input) == expected, "\(name) \(level) \(precision): warm cache differs")
+            // The plain reader converted every weight; at fp32 the cached session read none of
+            // the convolutions' weights from the model.
+            if precision == .fp32 {
+                let unread = warm.graph.layers.filter { if case .conv(let conv) = $0.kind { conv.weights.isEmpty } else { false } }
+                #expect(!unread.isEmpty, "\(name): every convolution's weights were converted anyway")
+            }
+        }
+    }
+
+    /// Cuts, flipped bytes (in the header, the buffer table, the weights and the padding) and
+    /// trailing bytes each make a miss; the next session repairs the file.
+    @Test func damagedFilesAreMissesNotCrashes() throws {
+        let (data, input) = try modelAndInput("small_cnn-c1")
+        let cache = try temporaryCache()
+        let sha = Self.identity("small_cnn-c1"), options = SessionOptions(threads: 1)
+        let expected = try InferenceSession(data: data, options: options).run(input)
+        _ = try InferenceSession(data: data, options: options, cache: cache, modelSHA256: sha)
+        let path = try #require(cache.path(modelSHA256: sha, level: options.kernelLevel))
+        let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        var damaged: [(String, [UInt8])] = [0, 7, 100, 143, 200, good.count / 2, good.count - 1].map { ("cut at \($0)", Array(good.prefix($0))) }
+        var generator = SplitMix(state: 26)
+        let flips = [0, 9, 70, 130, 150] + (0..<12).map { _ in Int(generator.next() % UInt64(good.count)) } + [good.count - 1]
+        for offset in flips {
+            var bytes = good
+            bytes[offset] ^= 0x10
+            damaged.append(("flip at \(offset)", bytes))
+        }
+        damaged.append(("64 bytes appended", good + [UInt8](repeating: 7, count: 64)))
+        for (what, bytes) in damaged {
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let session = try InferenceSession(data: data, options: options, cache: cache, modelSHA256: sha)
+            #expect(!session.weights.usesCachedWeights, "\(what): a damaged file was used")
+            #expect(try session.run(input) == expected, "\(what): results differ")
+            #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) == good, "\(what): the file was not rewritten")
+        }
+    }
+
+    /// A file written for another model, level or executable is not this one's.
+    @Test func filesAreKeptApartByModelLevelAndExecutable() throws {
+        let (small, input) = try modelAndInput("small_cnn-c1")
+        let (border, _) = try modelAndInput("border_cnn-c1")
+        let cache = try temporaryCache()
+        let options = SessionOptions(threads: 1)
+        let smallSHA = Self.identity("small_cnn-c1"), borderSHA = Self.identity("border_cnn-c1")
+        _ = try InferenceSession(data: small, options: options, cache: cache, modelSHA256: smallSHA)
+        let smallPath = try #require(cache.path(modelSHA256: smallSHA, level: options.kernelLevel))
+        let borderPath = try #require(cache.path(modelSHA256: borderSHA, level: options.kernelLevel))
+        // Another model's file under this model's name: its header names the other model.
+        try FileManager.default.copyItem(atPath: smallPath, toPath: borderPath)
+        let session = try InferenceSession(data: border, options: options, cache: cache, modelSHA256: borderSHA)
+        #expect(!session.weights.usesCachedWeights)
+        // Another level's name for the same bytes.
+        for level in Self.levels where level != options.kernelLevel {
+            let other = try #require(cache.path(modelSHA256: smallSHA, level: level))
+            try? FileManager.default.removeItem(atPath: other)
+            try FileManager.default.copyItem(atPath: smallPath, toPath: other)
+            var levelOptions = options
+            levelOptions.kernelLevel = level
+            let expected = try InferenceSession(data: small, options: levelOptions).run(input)
+            let atLevel = try InferenceSession(data: small, options: levelOptions, cache: cache, modelSHA256: smallSHA)
+            #expect(!atLevel.weights.usesCachedWeights, "\(level) used \(options.kernelLevel)'s file")
+            #expect(try atLevel.run(input) == expected)
+        }
+        // Another executable's identity in the header.
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: smallPath)))
+        bytes[32] ^= 0x01  // the executable's size
+        try Data(bytes).write(to: URL(fileURLWithPath: smallPath))
+        #expect(cache.open(modelSHA256: smallSHA, level: options.kernelLevel) == nil)
+    }
+
+    /// Rebuilds and upgrades leave one file each; only the newest `keptPerModel` stay.
+    @Test func oldFilesOfAModelArePruned() throws {
+        let (data, _) = try modelAndInput("small_cnn-c1")
+        let cache = try temporaryCache()
+        let sha = Self.identity("small_cnn-c1"), level = KernelLevel.best
+        try FileManager.default.createDirectory(atPath: cache.directory, withIntermediateDirectories: true)
+        let stale = (0..<6).map { "\(cache.directory)/\(sha)-\(level.rawValue)-\(String(repeating: "\($0)", count: 16)).packed" }
+        for (age, path) in stale.enumerated() {
+            try Data([1, 2, 3]).write(to: URL(fileURLWithPath: path))
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -86_400 * Double(age + 1))], ofItemAtPath: path)
+        }
+        let unrelated = "\(cache.directory)/\(Self.identity("other"))-\(level.rawValue)-0000000000000000.packed"
+        try Data([1]).write(to: URL(fileURLWithPath: unrelated))
+        _ = try InferenceSession(data: data, options: SessionOptions(threads: 1), cache: cache, modelSHA256: sha)
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: cache.directory).map { "\(cache.directory)/\($0)" })
+        let written = try #require(cache.path(modelSHA256: sha, level: level))
+        #expect(left == Set([written, unrelated] + stale.prefix(PackedWeightCache.keptPerModel - 1)), "\(left.sorted())")
+    }
+
+    @Test func theStandardFolderFollowsTheEnvironment() {
+        #expect(PackedWeightCache.standard(environment: ["RADLENS_CACHE_DIR": "/srv/cache", "HOME": "/root"])?.directory == "/srv/cache/packed-weights")
+        #expect(PackedWeightCache.standard(environment: ["RADLENS_CACHE_DIR": "off", "HOME": "/root"]) == nil)
+        #expect(PackedWeightCache.standard(environment: ["XDG_CACHE_HOME": "/x", "HOME": "/root"])?.directory == "/x/radlens/packed-weights")
+        #expect(PackedWeightCache.standard(environment: ["HOME": "/home/ana"])?.directory == "/home/ana/.cache/radlens/packed-weights")
+        #expect(PackedWeightCache.standard(environment: [:]) == nil)
+    }
+}
