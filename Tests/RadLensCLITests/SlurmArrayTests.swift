@@ -33,8 +33,10 @@ import Testing
             Issue.record("job \(job) did not finish within \(seconds) s")
         }
 
+        /// Stops the daemons (by pid) and removes the cluster's folder, unless test files are kept.
         func stop() {
             _ = try? ProcessRunner.run(SlurmArrayTests.minicluster, ["stop", folder.path])
+            if !TestPaths.keepsFiles { try? FileManager.default.removeItem(at: folder) }
         }
     }
 

@@ -62,13 +62,31 @@ extension TestPaths {
         return nil
     }
 
-    /// A fresh temporary directory.
+    /// A fresh temporary directory, inside `scratch`.
     public static func temporaryDirectory(_ name: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("radlens-\(name)-\(UUID().uuidString)")
+        let url = scratch.appendingPathComponent("\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    /// This test process's folder for temporary files, removed when the process exits (unless
+    /// `RADLENS_KEEP_TEST_FILES` is set): test runs used to leave gigabytes in /tmp.
+    public static let scratch: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("radlens-tests-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        if ProcessInfo.processInfo.environment["RADLENS_KEEP_TEST_FILES"] == nil {
+            scratchToRemove = url.path
+            atexit { scratchToRemove.map { _ = try? FileManager.default.removeItem(atPath: $0) } }
+        }
+        return url
+    }()
+
+    /// Whether test runs keep their temporary files (`RADLENS_KEEP_TEST_FILES`, for debugging).
+    public static var keepsFiles: Bool { ProcessInfo.processInfo.environment["RADLENS_KEEP_TEST_FILES"] != nil }
 }
+
+/// The scratch folder `atexit` removes (a C callback cannot capture it).
+nonisolated(unsafe) private var scratchToRemove: String?
 
 extension Trait where Self == ConditionTrait {
     /// Runs the test only where `../shared/data/kermany-cxr` is present; reported as skipped otherwise.
