@@ -111,6 +111,21 @@ import Testing
         #expect(cache.open(modelSHA256: smallSHA, level: options.kernelLevel) == nil)
     }
 
+    /// A file another user owns is not read, even when it is otherwise valid (root can make one).
+    @Test(.enabled(if: getuid() == 0, "making a file another user owns needs root"))
+    func filesOfOtherUsersAreNotRead() throws {
+        let (data, _) = try modelAndInput("small_cnn-c1")
+        let cache = try temporaryCache()
+        let sha = Self.identity("small_cnn-c1"), options = SessionOptions(threads: 1)
+        _ = try InferenceSession(data: data, options: options, cache: cache, modelSHA256: sha)
+        let path = try #require(cache.path(modelSHA256: sha, level: options.kernelLevel))
+        #expect(cache.open(modelSHA256: sha, level: options.kernelLevel) != nil)
+        #expect(chown(path, 65534, 65534) == 0)
+        #expect(cache.open(modelSHA256: sha, level: options.kernelLevel) == nil)
+        let session = try InferenceSession(data: data, options: options, cache: cache, modelSHA256: sha)
+        #expect(!session.weights.usesCachedWeights)
+    }
+
     /// Rebuilds and upgrades leave one file each; only the newest `keptPerModel` stay.
     @Test func oldFilesOfAModelArePruned() throws {
         let (data, _) = try modelAndInput("small_cnn-c1")

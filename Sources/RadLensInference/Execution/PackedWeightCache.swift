@@ -14,7 +14,7 @@ import Glibc
 /// and rebuilds do not pile up.
 ///
 /// The sha256 is the caller's word for the model's bytes; `ModelBundle.load` checks it against
-/// the file while the session loads.
+/// the file while the session loads. Files owned by another user are never read.
 public struct PackedWeightCache: Sendable, Equatable, Codable {
     /// The folder holding the files (made, mode 0700, on first write).
     public var directory: String
@@ -134,7 +134,10 @@ final class MappedPackedWeights: @unchecked Sendable {
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0, status.st_size >= PackedWeightCache.Header.fixedSize else { return nil }
+        // Only this user's files: in a folder others can write to, a planted file with a right
+        // checksum would otherwise change results under the genuine model's name.
+        guard fstat(descriptor, &status) == 0, status.st_uid == geteuid(),
+              status.st_size >= PackedWeightCache.Header.fixedSize else { return nil }
         let length = Int(status.st_size)
         guard let mapping = mmap(nil, length, PROT_READ, MAP_PRIVATE, descriptor, 0), mapping != MAP_FAILED else { return nil }
         let file = UnsafeRawBufferPointer(start: mapping, count: length)
