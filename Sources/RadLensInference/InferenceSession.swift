@@ -79,9 +79,9 @@ public final class InferenceSession {
     ///
     /// With `cache` and the model's sha256 (which the caller vouches for: `ModelBundle.load`
     /// checks it meanwhile), the packed convolution weights come from the cache's file for this
-    /// model and kernel level when it is valid, and are written there when it is not. At
-    /// `Precision.fp32` the convolution weights are then never converted from the model; the
-    /// results are bit-identical either way.
+    /// model and kernel level when it is valid; at `Precision.fp32` the convolution weights are
+    /// then never converted from the model. The results are bit-identical either way. Nothing
+    /// is written: `savePackedWeights` does that once the sha256 is confirmed.
     public convenience init(data: Data, options: SessionOptions = SessionOptions(),
                             cache: PackedWeightCache? = nil, modelSHA256: String? = nil) throws(InferenceError) {
         guard let cache, let modelSHA256 else {
@@ -103,7 +103,19 @@ public final class InferenceSession {
             }
         }
         try self.init(definition: ONNXReader.read(data), options: options, path: nil)
-        cache.store(weights.packedConvolutionBuffers(of: graph), modelSHA256: modelSHA256, level: options.kernelLevel)
+    }
+
+    /// True when the packed convolution weights came from a `PackedWeightCache` file.
+    public var usesCachedWeights: Bool { weights.usesCachedWeights }
+
+    /// Writes the packed weights to `cache` as the file of the model with this sha256, unless
+    /// they came from there. Call it only once the sha256 is known to be the model's (after
+    /// `ModelBundle.load` returned): a file names the model it claims to hold. Returns false
+    /// when nothing was written.
+    @discardableResult
+    public func savePackedWeights(to cache: PackedWeightCache, modelSHA256: String) -> Bool {
+        guard !usesCachedWeights else { return false }
+        return cache.store(weights.packedConvolutionBuffers(of: graph), modelSHA256: modelSHA256, level: options.kernelLevel)
     }
 
     convenience init(definition: consuming ModelDefinition, options: SessionOptions, path: String?) throws(InferenceError) {

@@ -87,6 +87,7 @@ public enum BatchRun {
         } catch {
             throw AnalysisError(.model, "\(error)")
         }
+        first.classifier.savePackedWeights()  // The model's sha256 matched.
         let paths = try InputWalker.relativePaths(under: options.input, include: options.include, excluding: options.output, shard: options.shard)
         do {
             try FileManager.default.createDirectory(atPath: options.output, withIntermediateDirectories: true)

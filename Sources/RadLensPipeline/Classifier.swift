@@ -14,14 +14,17 @@ public final class Classifier {
     let decoder: ImageDecoder
     let outOfDistribution: Mahalanobis?
     let head: ModelHead
+    private let weightCache: PackedWeightCache?
     private var image = Image()
     private var input: [Float]
 
     /// - Parameter weightCache: where packed weights are kept between processes (keyed by the
-    ///   manifest's sha256, which `ModelBundle.load` checks against the model file meanwhile).
+    ///   manifest's sha256, which `ModelBundle.load` checks against the model file meanwhile);
+    ///   read here, written by `savePackedWeights` once the check has passed.
     public init(bundle: ModelBundle, options: SessionOptions = SessionOptions(), limits: DecodeLimits = DecodeLimits(),
                 weightCache: PackedWeightCache? = nil) throws(AnalysisError) {
         self.bundle = bundle
+        self.weightCache = weightCache
         do {
             session = try InferenceSession(data: bundle.modelData, options: options, cache: weightCache,
                                            modelSHA256: bundle.manifest.model.sha256)
@@ -66,6 +69,7 @@ public final class Classifier {
 
     private init(sharing other: Classifier, threads: Int) throws(AnalysisError) {
         bundle = other.bundle
+        weightCache = other.weightCache
         session = other.session.replica(threads: threads)
         do {
             preprocessor = try Preprocessor(other.preprocessor.spec, channels: other.bundle.manifest.input.channels)
@@ -76,6 +80,13 @@ public final class Classifier {
         outOfDistribution = other.outOfDistribution
         head = other.head
         input = [Float](repeating: 0, count: preprocessor.outputCount)
+    }
+
+    /// Writes the packed weights to the weight cache, if there is one and they did not come
+    /// from it. Call it once the bundle's sha256 is verified (`ModelBundle.load` returned), so
+    /// that a model file the manifest does not describe never fills the manifest's entry.
+    public func savePackedWeights() {
+        if let weightCache { session.savePackedWeights(to: weightCache, modelSHA256: bundle.manifest.model.sha256) }
     }
 
     /// A classifier for another thread, with `threads` engine threads: it shares this one's

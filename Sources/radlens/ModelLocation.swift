@@ -21,9 +21,11 @@ struct ModelLocation: ParsableArguments {
     /// An analyzer for the bundle and, with `prefetch`, that file read and decoded, both while
     /// the model's sha256 is checked on the other core.
     func analyzer(options: SessionOptions, templatePath: String? = nil, prefetch: String? = nil) throws -> (Analyzer, DecodedInput?) {
-        try ModelBundle.load(at: resolvedPath()) { bundle in
+        let (analyzer, decoded) = try ModelBundle.load(at: resolvedPath()) { bundle in
             let analyzer = try Analyzer(bundle: bundle, options: options, templatePath: templatePath, weightCache: PackedWeightCache.standard())
             return (analyzer, prefetch.map { DecodedInput.load($0, for: bundle.manifest) })
         }
+        analyzer.classifier.savePackedWeights()  // The model's sha256 matched.
+        return (analyzer, decoded)
     }
 }

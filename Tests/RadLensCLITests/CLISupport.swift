@@ -1,9 +1,11 @@
 import Foundation
 import RadLensTestSupport
 
-/// Runs the built `radlens` binary.
+/// Runs the built `radlens` binary, with packed weights cached in this test process's scratch
+/// folder (not the user's ~/.cache) unless `environment` sets RADLENS_CACHE_DIR.
 func radlens(_ arguments: [String], environment: [String: String]? = nil) throws -> ProcessOutput {
-    try ProcessRunner.run(TestPaths.radlens.path, arguments, environment: environment)
+    let cache = ["RADLENS_CACHE_DIR": TestPaths.scratch.appendingPathComponent("weight-cache").path]
+    return try ProcessRunner.run(TestPaths.radlens.path, arguments, environment: cache.merging(environment ?? [:]) { $1 })
 }
 
 /// The shipped model bundle.

@@ -38,6 +38,11 @@ import Testing
         let result = try radlens(["analyze", chest, "--model", bundle.path, "--format", "json"], environment: cache)
         #expect(result.status == 2 && result.stdout.isEmpty, "\(result.stderr)")
         #expect(result.stderr.contains("model.onnx: sha256") && result.stderr.contains("does not match the manifest's"), "\(result.stderr)")
+        // Nor does a refused model leave its weights in the cache under the manifest's name.
+        let fresh = try TestPaths.temporaryDirectory("tampered-fresh-cache")
+        #expect(try radlens(["analyze", chest, "--model", bundle.path], environment: ["RADLENS_CACHE_DIR": fresh.path]).status == 2)
+        let written = FileManager.default.enumerator(atPath: fresh.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".packed") } ?? []
+        #expect(written.isEmpty, "\(written)")
     }
 
     @Test func optionValuesJudgedWhileRunningAreCommandLineErrors() throws {

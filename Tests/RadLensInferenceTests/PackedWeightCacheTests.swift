@@ -5,7 +5,8 @@ import Testing
 
 /// Packed weights cached on disk must give exactly the results of packing the model afresh,
 /// at every level this CPU runs and in both precisions, and a damaged or foreign file must be
-/// a miss (packed again and rewritten), never a crash or a wrong answer.
+/// a miss (packed again and rewritten), never a crash or a wrong answer. Loading only reads the
+/// cache; `savePackedWeights` writes it.
 @Suite struct PackedWeightCacheTests {
     /// One model per packing path: direct, GEMM (grouped_cnn), depthwise (MobileNetV2), padded
     /// borders (border_cnn), a deep residual network.
@@ -27,6 +28,14 @@ import Testing
         PackedWeightCache(directory: try TestPaths.temporaryDirectory("packed-weights").appendingPathComponent("cache").path)
     }
 
+    /// A session reading `cache`, which then writes its packed weights there on a miss, as
+    /// `Classifier.savePackedWeights` does once the sha256 is confirmed.
+    func session(_ data: Data, _ options: SessionOptions, _ cache: PackedWeightCache, _ sha: String) throws -> InferenceSession {
+        let session = try InferenceSession(data: data, options: options, cache: cache, modelSHA256: sha)
+        #expect(session.savePackedWeights(to: cache, modelSHA256: sha) == !session.usesCachedWeights)
+        return session
+    }
+
     @Test(arguments: models, Precision.allCases)
     func cachedWeightsGiveIdenticalResults(_ name: String, precision: Precision) throws {
         let (data, input) = try modelAndInput(name)
@@ -36,9 +45,11 @@ import Testing
             let expected = try InferenceSession(data: data, options: options).run(input)
             let cold = try InferenceSession(data: data, options: options, cache: cache, modelSHA256: Self.identity(name))
             let path = try #require(cache.path(modelSHA256: Self.identity(name), level: level))
-            #expect(!cold.weights.usesCachedWeights && FileManager.default.fileExists(atPath: path), "\(name) \(level): no file written")
+            #expect(!cold.usesCachedWeights && !FileManager.default.fileExists(atPath: path), "\(name) \(level): loading wrote")
+            #expect(cold.savePackedWeights(to: cache, modelSHA256: Self.identity(name)) && FileManager.default.fileExists(atPath: path))
             let warm = try InferenceSession(data: data, options: options, cache: cache, modelSHA256: Self.identity(name))
-            #expect(warm.weights.usesCachedWeights, "\(name) \(level) \(precision): the file was not used")
+            #expect(warm.usesCachedWeights, "\(name) \(level) \(precision): the file was not used")
+            #expect(!warm.savePackedWeights(to: cache, modelSHA256: Self.identity(name)), "weights from the file are not written back")
             #expect(try cold.run(input) == expected, "\(name) \(level) \(precision): cold cache differs")
             #expect(try warm.run(input) == expected, "\(name) \(level) \(precision): warm cache differs")
             // The plain reader converted every weight; at fp32 the cached session read none of
@@ -57,7 +68,7 @@ import Testing
         let cache = try temporaryCache()
         let sha = Self.identity("small_cnn-c1"), options = SessionOptions(threads: 1)
         let expected = try InferenceSession(data: data, options: options).run(input)
-        _ = try InferenceSession(data: data, options: options, cache: cache, modelSHA256: sha)
+        _ = try session(data, options, cache, sha)
         let path = try #require(cache.path(modelSHA256: sha, level: options.kernelLevel))
         let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         var damaged: [(String, [UInt8])] = [0, 7, 100, 143, 200, good.count / 2, good.count - 1].map { ("cut at \($0)", Array(good.prefix($0))) }
@@ -68,12 +79,31 @@ import Testing
             bytes[offset] ^= 0x10
             damaged.append(("flip at \(offset)", bytes))
         }
+        // Every bit of the last byte: a plain multiply-and-xor fold of the sums let a flip of its
+        // top bits cancel out.
+        for bit in 0..<8 {
+            var bytes = good
+            bytes[good.count - 1] ^= 1 << bit
+            damaged.append(("bit \(bit) of the last byte", bytes))
+        }
+        // The high bits of the first buffer's offset and count (bytes 144-159): sums of them
+        // overflow, and must still be misses.
+        // The checksum is made right again, so the bounds checks themselves are what refuse them.
+        for byte in [151, 159] {
+            for bit: UInt8 in [0x20, 0x40, 0x80] {
+                var bytes = good
+                bytes[byte] ^= bit
+                let checksum = bytes.withUnsafeBytes { PackedWeightCache.Header.checksum($0) }
+                withUnsafeBytes(of: checksum.littleEndian) { bytes.replaceSubrange(24..<32, with: $0) }
+                damaged.append(("bit \(bit) of byte \(byte), checksum fixed", bytes))
+            }
+        }
         damaged.append(("64 bytes appended", good + [UInt8](repeating: 7, count: 64)))
         for (what, bytes) in damaged {
             try Data(bytes).write(to: URL(fileURLWithPath: path))
-            let session = try InferenceSession(data: data, options: options, cache: cache, modelSHA256: sha)
-            #expect(!session.weights.usesCachedWeights, "\(what): a damaged file was used")
-            #expect(try session.run(input) == expected, "\(what): results differ")
+            let repaired = try session(data, options, cache, sha)
+            #expect(!repaired.usesCachedWeights, "\(what): a damaged file was used")
+            #expect(try repaired.run(input) == expected, "\(what): results differ")
             #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) == good, "\(what): the file was not rewritten")
         }
     }
@@ -85,13 +115,12 @@ import Testing
         let cache = try temporaryCache()
         let options = SessionOptions(threads: 1)
         let smallSHA = Self.identity("small_cnn-c1"), borderSHA = Self.identity("border_cnn-c1")
-        _ = try InferenceSession(data: small, options: options, cache: cache, modelSHA256: smallSHA)
+        _ = try session(small, options, cache, smallSHA)
         let smallPath = try #require(cache.path(modelSHA256: smallSHA, level: options.kernelLevel))
         let borderPath = try #require(cache.path(modelSHA256: borderSHA, level: options.kernelLevel))
         // Another model's file under this model's name: its header names the other model.
         try FileManager.default.copyItem(atPath: smallPath, toPath: borderPath)
-        let session = try InferenceSession(data: border, options: options, cache: cache, modelSHA256: borderSHA)
-        #expect(!session.weights.usesCachedWeights)
+        #expect(!(try InferenceSession(data: border, options: options, cache: cache, modelSHA256: borderSHA)).usesCachedWeights)
         // Another level's name for the same bytes.
         for level in Self.levels where level != options.kernelLevel {
             let other = try #require(cache.path(modelSHA256: smallSHA, level: level))
@@ -101,7 +130,7 @@ import Testing
             levelOptions.kernelLevel = level
             let expected = try InferenceSession(data: small, options: levelOptions).run(input)
             let atLevel = try InferenceSession(data: small, options: levelOptions, cache: cache, modelSHA256: smallSHA)
-            #expect(!atLevel.weights.usesCachedWeights, "\(level) used \(options.kernelLevel)'s file")
+            #expect(!atLevel.usesCachedWeights, "\(level) used \(options.kernelLevel)'s file")
             #expect(try atLevel.run(input) == expected)
         }
         // Another executable's identity in the header.
@@ -117,13 +146,12 @@ import Testing
         let (data, _) = try modelAndInput("small_cnn-c1")
         let cache = try temporaryCache()
         let sha = Self.identity("small_cnn-c1"), options = SessionOptions(threads: 1)
-        _ = try InferenceSession(data: data, options: options, cache: cache, modelSHA256: sha)
+        _ = try session(data, options, cache, sha)
         let path = try #require(cache.path(modelSHA256: sha, level: options.kernelLevel))
         #expect(cache.open(modelSHA256: sha, level: options.kernelLevel) != nil)
         #expect(chown(path, 65534, 65534) == 0)
         #expect(cache.open(modelSHA256: sha, level: options.kernelLevel) == nil)
-        let session = try InferenceSession(data: data, options: options, cache: cache, modelSHA256: sha)
-        #expect(!session.weights.usesCachedWeights)
+        #expect(!(try InferenceSession(data: data, options: options, cache: cache, modelSHA256: sha)).usesCachedWeights)
     }
 
     /// Rebuilds and upgrades leave one file each; only the newest `keptPerModel` stay.
@@ -139,10 +167,28 @@ import Testing
         }
         let unrelated = "\(cache.directory)/\(Self.identity("other"))-\(level.rawValue)-0000000000000000.packed"
         try Data([1]).write(to: URL(fileURLWithPath: unrelated))
-        _ = try InferenceSession(data: data, options: SessionOptions(threads: 1), cache: cache, modelSHA256: sha)
+        let abandoned = "\(cache.directory)/.\(sha)-\(level.rawValue)-1234.5678.tmp", writing = "\(cache.directory)/.\(sha)-\(level.rawValue)-99.1.tmp"
+        try Data([1]).write(to: URL(fileURLWithPath: abandoned))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: abandoned)
+        try Data([1]).write(to: URL(fileURLWithPath: writing))
+        _ = try session(data, SessionOptions(threads: 1), cache, sha)
         let left = Set(try FileManager.default.contentsOfDirectory(atPath: cache.directory).map { "\(cache.directory)/\($0)" })
         let written = try #require(cache.path(modelSHA256: sha, level: level))
-        #expect(left == Set([written, unrelated] + stale.prefix(PackedWeightCache.keptPerModel - 1)), "\(left.sorted())")
+        #expect(left == Set([written, unrelated, writing] + stale.prefix(PackedWeightCache.keptPerModel - 1)), "\(left.sorted())")
+    }
+
+    /// The sha256 becomes part of a file name: anything but 64 hex digits means no cache.
+    @Test func onlyHexDigestsNameFiles() throws {
+        let (data, _) = try modelAndInput("small_cnn-c1")
+        let cache = try temporaryCache()
+        for bad in ["../../etc/x", String(repeating: "a", count: 63), String(repeating: "a", count: 65), String(repeating: "g", count: 64),
+                    String(repeating: "a", count: 62) + "/x"] {
+            #expect(cache.path(modelSHA256: bad, level: .generic) == nil, "\(bad)")
+            let session = try InferenceSession(data: data, options: SessionOptions(threads: 1), cache: cache, modelSHA256: bad)
+            #expect(!session.savePackedWeights(to: cache, modelSHA256: bad))
+        }
+        #expect(!FileManager.default.fileExists(atPath: cache.directory), "nothing was written")
+        #expect(cache.path(modelSHA256: String(repeating: "A", count: 64), level: .generic) != nil)
     }
 
     @Test func theStandardFolderFollowsTheEnvironment() {

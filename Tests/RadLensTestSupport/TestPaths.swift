@@ -74,7 +74,7 @@ extension TestPaths {
     public static let scratch: URL = {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("radlens-tests-\(getpid())-\(UUID().uuidString.prefix(8))")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        if ProcessInfo.processInfo.environment["RADLENS_KEEP_TEST_FILES"] == nil {
+        if !keepsFiles {
             scratchToRemove = url.path
             atexit { scratchToRemove.map { _ = try? FileManager.default.removeItem(atPath: $0) } }
         }

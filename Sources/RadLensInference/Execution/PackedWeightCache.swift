@@ -13,8 +13,10 @@ import Glibc
 /// a file). Writing keeps the newest `keptPerModel` files of a model and level, so upgrades
 /// and rebuilds do not pile up.
 ///
-/// The sha256 is the caller's word for the model's bytes; `ModelBundle.load` checks it against
-/// the file while the session loads. Files owned by another user are never read.
+/// The sha256 is the caller's word for the model's bytes. Sessions only read the cache while
+/// `ModelBundle.load` checks the sha256 against the model file; the file is written afterwards
+/// (`Classifier.savePackedWeights`), so a model the manifest does not describe never fills its
+/// entry. Files owned by another user are never read.
 public struct PackedWeightCache: Sendable, Equatable, Codable {
     /// The folder holding the files (made, mode 0700, on first write).
     public var directory: String
@@ -43,10 +45,12 @@ public struct PackedWeightCache: Sendable, Equatable, Codable {
     /// Files kept per model and kernel level (one per executable that wrote them).
     public static let keptPerModel = 4
 
-    /// This executable's file for a model (by sha256) at a kernel level; nil when the
-    /// executable cannot be identified.
+    /// This executable's file for a model (by sha256, 64 hex digits) at a kernel level; nil when
+    /// the executable cannot be identified or the sha256 is not one (it becomes part of a path).
     public func path(modelSHA256: String, level: KernelLevel) -> String? {
-        ExecutableIdentity.current.map { "\(directory)/\(Self.prefix(modelSHA256, level))\($0.tag).packed" }
+        let isHex = modelSHA256.utf8.allSatisfy { (48...57).contains($0) || (65...70).contains($0) || (97...102).contains($0) }
+        guard modelSHA256.utf8.count == 64, isHex else { return nil }
+        return ExecutableIdentity.current.map { "\(directory)/\(Self.prefix(modelSHA256, level))\($0.tag).packed" }
     }
 
     private static func prefix(_ modelSHA256: String, _ level: KernelLevel) -> String {
@@ -60,18 +64,20 @@ public struct PackedWeightCache: Sendable, Equatable, Codable {
                                    expected: Header.Identity(modelSHA256: modelSHA256.lowercased(), level: level.rawValue, executable: executable))
     }
 
-    /// Removes all but the newest `keptPerModel` files of the model at `level`.
+    /// Removes all but the newest `keptPerModel` files of the model at `level`, and temporary
+    /// files of it older than an hour (a writer killed mid-write; writing takes well under a second).
     private func prune(modelSHA256: String, level: KernelLevel) {
         let prefix = Self.prefix(modelSHA256, level)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-        let files = names.filter { $0.hasPrefix(prefix) && $0.hasSuffix(".packed") }.map { name -> (path: String, modified: Date) in
-            let path = "\(directory)/\(name)"
-            let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast
-            return (path, modified)
+        func modified(_ path: String) -> Date {
+            (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast
         }
-        for stale in files.sorted(by: { $0.modified > $1.modified }).dropFirst(Self.keptPerModel) {
-            unlink(stale.path)
+        let files = names.filter { $0.hasPrefix(prefix) && $0.hasSuffix(".packed") }.map { "\(directory)/\($0)" }
+        for stale in files.map({ ($0, modified($0)) }).sorted(by: { $0.1 > $1.1 }).dropFirst(Self.keptPerModel) {
+            unlink(stale.0)
         }
+        let abandoned = names.filter { $0.hasPrefix("." + prefix) && $0.hasSuffix(".tmp") }.map { "\(directory)/\($0)" }
+        for temporary in abandoned where modified(temporary) < Date(timeIntervalSinceNow: -3600) { unlink(temporary) }
     }
 
     /// Writes `buffers` (each convolution's packed floats, in layer order) as the file for the
@@ -79,7 +85,7 @@ public struct PackedWeightCache: Sendable, Equatable, Codable {
     /// cache is an optimisation, and its absence is never an error.
     @discardableResult
     func store(_ buffers: [UnsafeBufferPointer<Float>], modelSHA256: String, level: KernelLevel) -> Bool {
-        guard let executable = ExecutableIdentity.current else { return false }
+        guard let executable = ExecutableIdentity.current, let target = path(modelSHA256: modelSHA256, level: level) else { return false }
         let identity = Header.Identity(modelSHA256: modelSHA256.lowercased(), level: level.rawValue, executable: executable)
         let headerBytes = Header.size(bufferCount: buffers.count)
         var offsets: [(offset: Int, count: Int)] = []
@@ -101,7 +107,6 @@ public struct PackedWeightCache: Sendable, Equatable, Codable {
 
         guard (try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                         attributes: [.posixPermissions: 0o700])) != nil else { return false }
-        guard let target = path(modelSHA256: modelSHA256, level: level) else { return false }
         let temporary = "\(directory)/.\(Self.prefix(modelSHA256, level))\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         let descriptor = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { return false }
@@ -141,12 +146,15 @@ final class MappedPackedWeights: @unchecked Sendable {
         let length = Int(status.st_size)
         guard let mapping = mmap(nil, length, PROT_READ, MAP_PRIVATE, descriptor, 0), mapping != MAP_FAILED else { return nil }
         let file = UnsafeRawBufferPointer(start: mapping, count: length)
-        guard length % 64 == 0, let header = PackedWeightCache.Header(reading: file), header.identity == expected,
+        // The checksum first, then bounds that cannot overflow: a damaged count or offset must
+        // be a miss, not a trap in the arithmetic.
+        guard length % 64 == 0, let header = PackedWeightCache.Header(reading: file),
+              PackedWeightCache.Header.checksum(file) == header.checksum, header.identity == expected,
               header.dataStart <= length, header.buffers.allSatisfy({ place in
-                  place.offset >= header.dataStart && place.offset % 64 == 0 && place.count >= 0
+                  place.offset >= header.dataStart && place.offset <= length && place.offset % 64 == 0
+                      && place.count >= 0 && place.count <= length / 4
                       && place.offset + PackedWeightCache.Header.paddedBytes(floats: place.count) <= length
-              }),
-              PackedWeightCache.Header.checksum(file) == header.checksum
+              })
         else {
             munmap(mapping, length)
             return nil
@@ -266,10 +274,18 @@ extension PackedWeightCache {
                 weighted &+= sum
                 offset += 64
             }
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(file.count)
+            // Folded through SplitMix64's finaliser, whose shifts carry every bit into every other
+            // (a multiply alone does not: a flip in a word's top bits cancelled out).
+            func mix(_ value: UInt64) -> UInt64 {
+                var x = value
+                x = (x ^ (x >> 30)) &* 0xbf58_476d_1ce4_e5b9
+                x = (x ^ (x >> 27)) &* 0x94d0_49bb_1331_11eb
+                return x ^ (x >> 31)
+            }
+            var hash = mix(UInt64(file.count))
             for lane in 0..<8 {
-                hash = (hash ^ sum[lane]) &* 0x100_0000_01b3
-                hash = (hash ^ weighted[lane]) &* 0x100_0000_01b3
+                hash = mix(hash ^ sum[lane])
+                hash = mix(hash ^ weighted[lane])
             }
             return hash
         }
