@@ -25,8 +25,13 @@ public struct BatchOptions: Sendable, Codable {
     public var force: Bool
     public var language: ReportLanguage
     public var precision: Precision
-    /// Where packed weights are kept between processes (nil: packed afresh each run).
+    /// Where packed weights are kept between processes (nil: packed afresh each run). Not
+    /// recorded in run.json: it changes how fast a run starts, never what it finds.
     public var weightCache: PackedWeightCache?
+
+    private enum CodingKeys: String, CodingKey {
+        case input, output, modelPath, formats, include, jobs, threadsPerJob, shard, force, language, precision
+    }
 
     public init(input: String, output: String, modelPath: String, formats: [ReportFormat] = [.json], include: [String] = [],
                 jobs: Int = 2, threadsPerJob: Int = 1, shard: Shard? = nil, force: Bool = false, language: ReportLanguage = .en,

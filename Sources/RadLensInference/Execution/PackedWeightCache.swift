@@ -17,7 +17,7 @@ import Glibc
 /// `ModelBundle.load` checks the sha256 against the model file; the file is written afterwards
 /// (`Classifier.savePackedWeights`), so a model the manifest does not describe never fills its
 /// entry. Files owned by another user are never read.
-public struct PackedWeightCache: Sendable, Equatable, Codable {
+public struct PackedWeightCache: Sendable, Equatable {
     /// The folder holding the files (made, mode 0700, on first write).
     public var directory: String
 
