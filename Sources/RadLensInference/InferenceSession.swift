@@ -108,6 +108,21 @@ public final class InferenceSession {
     /// True when the packed convolution weights came from a `PackedWeightCache` file.
     public var usesCachedWeights: Bool { weights.usesCachedWeights }
 
+    /// The cached weights' whole-file checksum, when the cache deferred it
+    /// (`PackedWeightCache.defersChecksum`): true when it holds. Call it from any thread, for
+    /// example alongside the model's sha256; it runs once, and every run waits for it. When it
+    /// fails, runs throw: load the session again without deferring, and the file is a miss.
+    public var cachedWeightsCheck: (@Sendable () -> Bool)? {
+        guard let file = weights.cacheFile else { return nil }
+        return { file.checksumHolds() }
+    }
+
+    /// Refuses to compute with cached weights whose checksum failed (checking it if nobody has).
+    private func requireIntactWeights() throws(InferenceError) {
+        guard let file = weights.cacheFile, !file.checksumHolds() else { return }
+        throw InferenceError(.invalidWeights, "the packed-weight cache file for this model is damaged (its checksum fails); load the model again")
+    }
+
     /// Writes the packed weights to `cache` as the file of the model with this sha256, unless
     /// they came from there. Call it only once the sha256 is known to be the model's (after
     /// `ModelBundle.load` returned): a file names the model it claims to hold. Returns false
@@ -166,6 +181,7 @@ public final class InferenceSession {
 
     /// Runs the model on `feeds` (one tensor per graph input) and returns every graph output.
     public func run(_ feeds: [String: Tensor]) throws(InferenceError) -> [String: Tensor] {
+        try requireIntactWeights()
         if let chunk = try imagesPerChunk(for: feeds.mapValues(\.shape)) { return try runInChunks(feeds, imagesPerChunk: chunk) }
         let plan = try plan(for: feeds.mapValues(\.shape))
         for (name, tensor) in feeds {
@@ -192,6 +208,7 @@ public final class InferenceSession {
 
     /// Time per layer over `runs` runs of `feeds`: (layer label, milliseconds per run), slowest first.
     public func profile(_ feeds: [String: Tensor], runs: Int = 10) throws(InferenceError) -> [(layer: String, milliseconds: Double)] {
+        try requireIntactWeights()
         let plan = try plan(for: feeds.mapValues(\.shape))
         for (name, tensor) in feeds {
             tensor.data.withUnsafeBufferPointer { plan.pointers[name]!.update(from: $0.baseAddress!, count: $0.count) }

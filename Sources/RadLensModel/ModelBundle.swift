@@ -21,14 +21,23 @@ public struct ModelBundle: Sendable {
     /// start-up takes the longer of the two rather than their sum. Returns `prepare`'s result
     /// only once the hash matched.
     public static func load<Prepared>(at path: String, preparing prepare: (ModelBundle) throws -> Prepared) throws -> Prepared {
+        try load(at: path) { bundle, _ in try prepare(bundle) }
+    }
+
+    /// `load(at:preparing:)`, where `prepare` may hand checks of its own to the hashing thread
+    /// (`AlongsideChecks.run`): they run after the hash, and this returns once they have.
+    public static func load<Prepared>(at path: String, preparing prepare: (ModelBundle, AlongsideChecks) throws -> Prepared) throws -> Prepared {
         let bundle = try ModelBundle(unverifiedAt: path)
+        let checks = AlongsideChecks()
         nonisolated(unsafe) var verification: BundleError?
         let done = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             do throws(BundleError) { try bundle.verify() } catch { verification = error }
+            checks.runUntilClosed()
             done.signal()
         }
-        let prepared = Result { try prepare(bundle) }
+        let prepared = Result { try prepare(bundle, checks) }
+        checks.close()
         done.wait()
         if let verification { throw verification }
         return try prepared.get()

@@ -89,6 +89,10 @@ public final class Classifier {
         if let weightCache { session.savePackedWeights(to: weightCache, modelSHA256: bundle.manifest.model.sha256) }
     }
 
+    /// The cached packed weights' checksum, when the weight cache defers it
+    /// (`PackedWeightCache.defersChecksum`); see `InferenceSession.cachedWeightsCheck`.
+    public var cachedWeightsCheck: (@Sendable () -> Bool)? { session.cachedWeightsCheck }
+
     /// A classifier for another thread, with `threads` engine threads: it shares this one's
     /// bundle, head and packed weights, and has its own buffers.
     public func replica(threads: Int) throws(AnalysisError) -> Classifier {

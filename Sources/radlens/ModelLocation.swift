@@ -19,11 +19,19 @@ struct ModelLocation: ParsableArguments {
     }
 
     /// An analyzer for the bundle and, with `prefetch`, that file read and decoded, both while
-    /// the model's sha256 is checked on the other core.
+    /// the other core checks the model's sha256 and then the packed-weight cache file's checksum.
     func analyzer(options: SessionOptions, templatePath: String? = nil, prefetch: String? = nil) throws -> (Analyzer, DecodedInput?) {
-        let (analyzer, decoded) = try ModelBundle.load(at: resolvedPath()) { bundle in
-            let analyzer = try Analyzer(bundle: bundle, options: options, templatePath: templatePath, weightCache: PackedWeightCache.standard())
-            return (analyzer, prefetch.map { DecodedInput.load($0, for: bundle.manifest) })
+        var cache = PackedWeightCache.standard()
+        cache?.defersChecksum = true
+        var (analyzer, decoded, intact) = try ModelBundle.load(at: resolvedPath()) { bundle, alongside in
+            let analyzer = try Analyzer(bundle: bundle, options: options, templatePath: templatePath, weightCache: cache)
+            let intact = analyzer.classifier.cachedWeightsCheck.map { alongside.run($0) }
+            return (analyzer, prefetch.map { DecodedInput.load($0, for: bundle.manifest) }, intact)
+        }
+        if let intact, !intact.value {
+            // A damaged cache file: load again checking it first, which makes it a miss, and rewrite it.
+            cache?.defersChecksum = false
+            analyzer = try Analyzer(bundle: analyzer.classifier.bundle, options: options, templatePath: templatePath, weightCache: cache)
         }
         analyzer.classifier.savePackedWeights()  // The model's sha256 matched.
         return (analyzer, decoded)

@@ -106,6 +106,15 @@ import Testing
         }
         let files = try FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("packed-weights").path)
         #expect(files.count == 1 && files[0].hasSuffix(".packed"), "\(files)")
+        // `analyze` leaves the file's checksum to the other core; a file damaged past its header
+        // is caught there, the model packed afresh and the file rewritten.
+        let file = cache.appendingPathComponent("packed-weights/\(files[0])")
+        let good = try Data(contentsOf: file)
+        var damaged = good
+        damaged[damaged.count / 2] ^= 0x01
+        try damaged.write(to: file)
+        #expect(try report("fp32", cache: cache.path) == report("fp32", cache: "off"), "a damaged cache file changed the report")
+        #expect(try Data(contentsOf: file) == good, "the damaged cache file was not rewritten")
     }
 
     @Test func customTemplateReplacesTheBundles() throws {

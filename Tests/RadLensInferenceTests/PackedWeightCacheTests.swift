@@ -108,6 +108,52 @@ import Testing
         }
     }
 
+    /// With `defersChecksum` a session maps a file whose header holds and leaves the checksum
+    /// to `cachedWeightsCheck` (another thread's, at a cold start): runs wait for it, and a
+    /// damaged file's session refuses to run rather than compute with wrong weights.
+    @Test func aDeferredChecksumGatesEveryRun() throws {
+        let (data, input) = try modelAndInput("small_cnn-c1")
+        var cache = try temporaryCache()
+        let sha = Self.identity("small_cnn-c1"), options = SessionOptions(threads: 1)
+        let expected = try InferenceSession(data: data, options: options).run(input)
+        #expect(try InferenceSession(data: data, options: options).cachedWeightsCheck == nil, "no cache, nothing to check")
+        _ = try session(data, options, cache, sha)
+        let path = try #require(cache.path(modelSHA256: sha, level: options.kernelLevel))
+        let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(try InferenceSession(data: data, options: options, cache: cache, modelSHA256: sha).cachedWeightsCheck?() == true,
+                "a checked file's check holds")
+        cache.defersChecksum = true
+
+        let intact = try InferenceSession(data: data, options: options, cache: cache, modelSHA256: sha)
+        let check = try #require(intact.cachedWeightsCheck)
+        nonisolated(unsafe) var holds: Bool?
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async { holds = check(); done.signal() }
+        done.wait()
+        #expect(holds == true, "checked on another thread")
+        #expect(try intact.run(input) == expected)
+
+        for offset in [good.count / 2, good.count - 1] {
+            var bytes = good
+            bytes[offset] ^= 0x10
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let damaged = try InferenceSession(data: data, options: options, cache: cache, modelSHA256: sha)
+            #expect(damaged.usesCachedWeights, "the header holds, so the file is mapped")
+            // Not checked yet: the run checks it first and refuses.
+            #expect(throws: InferenceError.self, "flip at \(offset): ran on a damaged file") { try damaged.run(input) }
+            #expect(damaged.cachedWeightsCheck?() == false)
+            var checking = cache
+            checking.defersChecksum = false
+            let repaired = try session(data, options, checking, sha)
+            #expect(!repaired.usesCachedWeights)
+            #expect(try repaired.run(input) == expected)
+            #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) == good, "flip at \(offset): not rewritten")
+        }
+        // A damaged header is a miss whether or not the checksum is deferred.
+        try Data(Array(good.prefix(100))).write(to: URL(fileURLWithPath: path))
+        #expect(try !InferenceSession(data: data, options: options, cache: cache, modelSHA256: sha).usesCachedWeights)
+    }
+
     /// A file written for another model, level or executable is not this one's.
     @Test func filesAreKeptApartByModelLevelAndExecutable() throws {
         let (small, input) = try modelAndInput("small_cnn-c1")

@@ -20,9 +20,15 @@ import Glibc
 public struct PackedWeightCache: Sendable, Equatable {
     /// The folder holding the files (made, mode 0700, on first write).
     public var directory: String
+    /// When true, a session maps a file once its header holds and leaves the whole-file
+    /// checksum (about 14 MB read for the shipped model) to `InferenceSession.cachedWeightsCheck`,
+    /// so that another core can run it; the session's runs still wait for it. When false (the
+    /// default), a file whose checksum fails is a miss at load.
+    public var defersChecksum: Bool
 
-    public init(directory: String) {
+    public init(directory: String, defersChecksum: Bool = false) {
         self.directory = directory
+        self.defersChecksum = defersChecksum
     }
 
     /// `$RADLENS_CACHE_DIR/packed-weights`, else `$XDG_CACHE_HOME/radlens/packed-weights`, else
@@ -57,11 +63,14 @@ public struct PackedWeightCache: Sendable, Equatable {
         "\(modelSHA256.lowercased())-\(level.rawValue)-"
     }
 
-    /// The valid file for the model at `level`, mapped read-only; nil on any miss.
+    /// The file for the model at `level`, mapped read-only; nil on any miss. Its checksum has
+    /// held unless `defersChecksum`, in which case `MappedPackedWeights.checksumHolds` says.
     func open(modelSHA256: String, level: KernelLevel) -> MappedPackedWeights? {
-        guard let executable = ExecutableIdentity.current, let path = path(modelSHA256: modelSHA256, level: level) else { return nil }
-        return MappedPackedWeights(path: path,
-                                   expected: Header.Identity(modelSHA256: modelSHA256.lowercased(), level: level.rawValue, executable: executable))
+        guard let executable = ExecutableIdentity.current, let path = path(modelSHA256: modelSHA256, level: level),
+              let file = MappedPackedWeights(path: path, expected: Header.Identity(modelSHA256: modelSHA256.lowercased(),
+                                                                                    level: level.rawValue, executable: executable))
+        else { return nil }
+        return defersChecksum || file.checksumHolds() ? file : nil
     }
 
     /// Removes all but the newest `keptPerModel` files of the model at `level`, and temporary
@@ -127,12 +136,16 @@ public struct PackedWeightCache: Sendable, Equatable {
     }
 }
 
-/// A valid packed-weight file, mapped read-only for as long as the object lives.
+/// A packed-weight file whose header holds, mapped read-only for as long as the object lives.
+/// Its buffers are used only once `checksumHolds()` has said yes.
 final class MappedPackedWeights: @unchecked Sendable {
     /// Each stored buffer, in the order written.
     let buffers: [UnsafeBufferPointer<Float>]
     private let mapping: UnsafeMutableRawPointer
     private let length: Int
+    private let expectedChecksum: UInt64
+    private let checking = NSLock()
+    private var checked: Bool?
 
     init?(path: String, expected: PackedWeightCache.Header.Identity) {
         let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
@@ -146,10 +159,9 @@ final class MappedPackedWeights: @unchecked Sendable {
         let length = Int(status.st_size)
         guard let mapping = mmap(nil, length, PROT_READ, MAP_PRIVATE, descriptor, 0), mapping != MAP_FAILED else { return nil }
         let file = UnsafeRawBufferPointer(start: mapping, count: length)
-        // The checksum first, then bounds that cannot overflow: a damaged count or offset must
-        // be a miss, not a trap in the arithmetic.
-        guard length % 64 == 0, let header = PackedWeightCache.Header(reading: file),
-              PackedWeightCache.Header.checksum(file) == header.checksum, header.identity == expected,
+        // Bounds that cannot overflow: a damaged count or offset must be a miss, not a trap in
+        // the arithmetic (the checksum, which would catch it too, may come later).
+        guard length % 64 == 0, let header = PackedWeightCache.Header(reading: file), header.identity == expected,
               header.dataStart <= length, header.buffers.allSatisfy({ place in
                   place.offset >= header.dataStart && place.offset <= length && place.offset % 64 == 0
                       && place.count >= 0 && place.count <= length / 4
@@ -161,9 +173,21 @@ final class MappedPackedWeights: @unchecked Sendable {
         }
         self.mapping = mapping
         self.length = length
+        expectedChecksum = header.checksum
         buffers = header.buffers.map { place in
             UnsafeBufferPointer(start: (mapping + place.offset).assumingMemoryBound(to: Float.self), count: place.count)
         }
+    }
+
+    /// Whether the checksum over the whole file holds: computed by the first caller, from any
+    /// thread (others wait for it), then remembered.
+    func checksumHolds() -> Bool {
+        checking.lock()
+        defer { checking.unlock() }
+        if let checked { return checked }
+        let holds = PackedWeightCache.Header.checksum(UnsafeRawBufferPointer(start: mapping, count: length)) == expectedChecksum
+        checked = holds
+        return holds
     }
 
     deinit { munmap(mapping, length) }

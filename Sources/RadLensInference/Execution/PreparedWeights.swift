@@ -34,7 +34,7 @@ final class PreparedWeights: @unchecked Sendable {
     private(set) var zeros: UnsafePointer<Float>
     private let kernels: any KernelSet.Type
     /// The mapped cache file the convolutions' buffers point into, kept as long as the weights.
-    private let cacheFile: MappedPackedWeights?
+    let cacheFile: MappedPackedWeights?
     /// True when the convolutions' packed weights came from a `PackedWeightCache` file.
     var usesCachedWeights: Bool { cacheFile != nil }
 
