@@ -1,5 +1,9 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
+#if os(Linux)
+import Glibc
+#endif
 
 /// Numerical code is optimised even in debug builds, so tests on real networks stay fast.
 let optimized: [SwiftSetting] = [.unsafeFlags(["-O"])]
@@ -13,6 +17,23 @@ let kernelOptimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"])]
 func targetCPU(_ cpu: String) -> [SwiftSetting] {
     [.unsafeFlags(["-Xcc", "-march=\(cpu)", "-Xfrontend", "-target-cpu", "-Xfrontend", cpu])]
 }
+
+/// The executable's ~90,000 relative relocations (Swift metadata pointers), packed by lld into
+/// a few KB (DT_RELR): glibc 2.36 and later apply them in a quarter of the time, about 1.5 ms
+/// off every start. Elsewhere (an older glibc, no lld on PATH) the default link.
+let packedRelocations: [LinkerSetting] = {
+    #if os(Linux)
+    var buffer = [CChar](repeating: 0, count: 64)  // "glibc 2.36"
+    _ = confstr(Int32(_CS_GNU_LIBC_VERSION), &buffer, buffer.count)
+    let version = String(cString: buffer).split(separator: " ").last?.split(separator: ".").compactMap { Int($0) } ?? []
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+    let hasLLD = path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/ld.lld") }
+    if hasLLD, version.count >= 2, (version[0], version[1]) >= (2, 36) {
+        return [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"])]
+    }
+    #endif
+    return []
+}()
 
 let package = Package(
     name: "RadLens",
@@ -106,7 +127,8 @@ let package = Package(
                 "RadLensImaging", "RadLensInference", "RadLensModel", "RadLensPipeline", "RadLensReport", "RadLensDICOMweb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+            ],
+            linkerSettings: packedRelocations),
 
         // Benchmarks (run on demand, see Benchmarks/README.md).
         .executableTarget(name: "radlens-decode-bench", dependencies: ["RadLensImaging"],
