@@ -16,15 +16,21 @@ public final class Analyzer {
     /// - Parameters:
     ///   - templatePath: a user's Mustache text template replacing the bundle's.
     ///   - weightCache: where packed weights are kept between processes (see `Classifier`).
-    public init(bundle: ModelBundle, options: SessionOptions = SessionOptions(), templatePath: String? = nil,
+    public convenience init(bundle: ModelBundle, options: SessionOptions = SessionOptions(), templatePath: String? = nil,
                 limits: DecodeLimits = DecodeLimits(), weightCache: PackedWeightCache? = nil) throws(AnalysisError) {
-        classifier = try Classifier(bundle: bundle, options: options, limits: limits, weightCache: weightCache)
+        let classifier = try Classifier(bundle: bundle, options: options, limits: limits, weightCache: weightCache)
         do {
-            templates = try ReportTemplates(bundleDirectory: bundle.directory, customText: templatePath)
+            self.init(classifier: classifier, templates: try ReportTemplates(bundleDirectory: bundle.directory, customText: templatePath))
         } catch {
             throw AnalysisError(.model, error.description)
         }
-        modelSHA256 = bundle.manifest.model.sha256
+    }
+
+    /// An analyzer from its parts, made apart (a cold start parses the templates on another core).
+    public init(classifier: Classifier, templates: ReportTemplates) {
+        self.classifier = classifier
+        self.templates = templates
+        modelSHA256 = classifier.bundle.manifest.model.sha256
     }
 
     private init(sharing other: Analyzer, threads: Int) throws(AnalysisError) {

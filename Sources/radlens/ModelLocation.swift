@@ -18,22 +18,30 @@ struct ModelLocation: ParsableArguments {
         return found
     }
 
-    /// An analyzer for the bundle and, with `prefetch`, that file read and decoded, both while
-    /// the other core checks the model's sha256 and then the packed-weight cache file's checksum.
+    /// An analyzer for the bundle and, with `prefetch`, that file read and decoded, while the
+    /// other core checks the model's sha256, then the packed-weight cache file's checksum, and
+    /// parses the report templates.
     func analyzer(options: SessionOptions, templatePath: String? = nil, prefetch: String? = nil) throws -> (Analyzer, DecodedInput?) {
         var cache = PackedWeightCache.standard()
         cache?.defersChecksum = true
-        var (analyzer, decoded, intact) = try ModelBundle.load(at: resolvedPath()) { bundle, alongside in
-            let analyzer = try Analyzer(bundle: bundle, options: options, templatePath: templatePath, weightCache: cache)
-            let intact = analyzer.classifier.cachedWeightsCheck.map { alongside.run($0) }
-            return (analyzer, prefetch.map { DecodedInput.load($0, for: bundle.manifest) }, intact)
+        var (classifier, decoded, intact, templates) = try ModelBundle.load(at: resolvedPath()) { bundle, alongside in
+            let classifier = try Classifier(bundle: bundle, options: options, weightCache: cache)
+            let intact = classifier.cachedWeightsCheck.map { alongside.run($0) }
+            let templates = alongside.run {
+                Result { () throws(BundleError) in try ReportTemplates(bundleDirectory: bundle.directory, customText: templatePath) }
+            }
+            return (classifier, prefetch.map { DecodedInput.load($0, for: bundle.manifest) }, intact, templates)
         }
         if let intact, !intact.value {
             // A damaged cache file: load again checking it first, which makes it a miss, and rewrite it.
             cache?.defersChecksum = false
-            analyzer = try Analyzer(bundle: analyzer.classifier.bundle, options: options, templatePath: templatePath, weightCache: cache)
+            classifier = try Classifier(bundle: classifier.bundle, options: options, weightCache: cache)
         }
-        analyzer.classifier.savePackedWeights()  // The model's sha256 matched.
-        return (analyzer, decoded)
+        classifier.savePackedWeights()  // The model's sha256 matched.
+        do {
+            return (Analyzer(classifier: classifier, templates: try templates.value.get()), decoded)
+        } catch {
+            throw AnalysisError(.model, error.description)
+        }
     }
 }

@@ -45,6 +45,18 @@ import Testing
         #expect(written.isEmpty, "\(written)")
     }
 
+    /// Templates are parsed on the hashing core while the engine is built: a broken one is
+    /// still refused before any report, naming the file.
+    @Test func aBrokenTemplateIsRefusedNamingTheFile() throws {
+        let template = try TestPaths.temporaryDirectory("broken-template").appendingPathComponent("mine.mustache")
+        try Data("{{#findings}}{{display}}\n".utf8).write(to: template)  // The section is never closed.
+        let chest = TestPaths.repository.appendingPathComponent("SampleImages/chest-pa-cr.jpeg").path
+        let result = try radlens(["analyze", chest, "--model", shippedModel, "--template", template.path])
+        #expect(result.status == 2)
+        #expect(result.stderr.hasPrefix("radlens: \(template.path): invalid Mustache template"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty, "no report after a template error")
+    }
+
     @Test func optionValuesJudgedWhileRunningAreCommandLineErrors() throws {
         let chest = TestPaths.repository.appendingPathComponent("SampleImages/chest-pa-cr.jpeg").path
         let result = try radlens(["analyze", chest, "--model", shippedModel, "--format", "pdf"])
