@@ -20,6 +20,11 @@ shlibs=$(cd "$scratch" && dpkg-shlibdeps -O -e "$stage/usr/bin/radlens") ||
     { echo "make_deb: dpkg-shlibdeps failed on $stage/usr/bin/radlens" >&2; exit 1; }
 depends=$(sed -n 's/^shlibs:Depends=//p' <<<"$shlibs")
 [[ -n $depends ]] || { echo "make_deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
+# Packed relative relocations (DT_RELR, see Package.swift) need glibc 2.36, which the symbols
+# dpkg-shlibdeps reads do not show.
+if readelf -V "$stage/usr/bin/radlens" | grep -q GLIBC_ABI_DT_RELR; then
+    depends=$(sed -E 's/libc6 \(>= 2\.([0-9]|[12][0-9]|3[0-5])(\.[0-9]+)?\)/libc6 (>= 2.36)/' <<<"$depends")
+fi
 # libcurl is loaded on first use (DICOMweb), so the binary's libraries do not name it.
 depends="$depends, libcurl4 (>= 7.62)"
 
