@@ -63,15 +63,17 @@ let package = Package(
             name: "COpenJPEG", pkgConfig: "libopenjp2",
             providers: [.apt(["libopenjp2-7-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CCharLS", pkgConfig: "charls", providers: [.apt(["libcharls-dev"])]),
+        // CharLS's headers only: the shim loads the library on first use (see radlens_charls.h).
+        .systemLibrary(name: "CCharLS", providers: [.apt(["libcharls-dev"])]),
         // libcurl's headers only: the shim loads the library on first use (see radlens_curl.h).
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // libpng reports errors with longjmp, which must never cross Swift frames:
         // this C shim owns every setjmp and returns plain error codes.
         .target(name: "_RadLensPNGShim", dependencies: ["CPNG"]),
+        .target(name: "_RadLensCharLSShim", dependencies: ["CCharLS"]),
         .target(
             name: "RadLensImaging",
-            dependencies: ["_RadLensPNGShim", "CTurboJPEG", "COpenJPEG", "CZlib", "CCharLS"]),
+            dependencies: ["_RadLensPNGShim", "CTurboJPEG", "COpenJPEG", "CZlib", "_RadLensCharLSShim"]),
 
         // Stage 2: preprocessing, driven by the model's manifest.
         .target(name: "RadLensPreprocess", dependencies: ["RadLensImaging"], swiftSettings: optimized),

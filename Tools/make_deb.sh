@@ -25,8 +25,9 @@ depends=$(sed -n 's/^shlibs:Depends=//p' <<<"$shlibs")
 if readelf -V "$stage/usr/bin/radlens" | grep -q GLIBC_ABI_DT_RELR; then
     depends=$(sed -E 's/libc6 \(>= 2\.([0-9]|[12][0-9]|3[0-5])(\.[0-9]+)?\)/libc6 (>= 2.36)/' <<<"$depends")
 fi
-# libcurl is loaded on first use (DICOMweb), so the binary's libraries do not name it.
-depends="$depends, libcurl4 (>= 7.62)"
+# libcurl (DICOMweb) and CharLS (JPEG-LS DICOM) are loaded on first use, so the binary's
+# libraries do not name them.
+depends="$depends, libcurl4 (>= 7.62), libcharls2 (>= 2.2)"
 
 install -d "$stage/DEBIAN"
 (cd "$stage" && find usr -type f -exec md5sum {} + | sort -k 2) >"$stage/DEBIAN/md5sums"

@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
 import RadLensDICOMweb
+import RadLensImaging
 import RadLensInference
 
 /// `radlens doctor`: what this machine gives RadLens.
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Show the CPU kernel level in use, the levels this CPU supports, threads, whether DICOMweb can run, where the model bundle is found, and where packed weights are cached.")
+        abstract: "Show the CPU kernel level in use, the levels this CPU supports, threads, whether DICOMweb and JPEG-LS decoding can run, where the model bundle is found, and where packed weights are cached.")
 
     func run() {
         print(RadLensVersion.description)
@@ -18,6 +19,7 @@ struct DoctorCommand: ParsableCommand {
         print("processors: \(ProcessInfo.processInfo.activeProcessorCount)")
         print("executable: \(DefaultBundleSearch.executable.path)")
         print("DICOMweb (libcurl, loaded on first use): \(dicomwebUnavailableReason.map { "unavailable: \($0)" } ?? "available")")
+        print("JPEG-LS DICOM (CharLS, loaded on first use): \(jpegLSUnavailableReason.map { "unavailable: \($0)" } ?? "available")")
         let search = DefaultBundleSearch()
         print("default model bundle: \(search.found ?? "none found (pass --model DIR or set RADLENS_MODEL)")")
         for place in search.places {
