@@ -43,11 +43,14 @@ public struct ModelBundle: Sendable {
         return try prepared.get()
     }
 
-    /// Checks the model file against the manifest's sha256.
+    /// Checks the model file against the manifest's sha256. The file is read through a small
+    /// buffer rather than hashed through `modelData`'s mapping: the engine reads few of the
+    /// mapping's pages once packed weights are cached, and every page the hash touched there
+    /// would cost a page-table entry to fill and, at exit, to tear down (about 1 ms for 14 MB).
     private func verify() throws(BundleError) {
-        let digest = Self.sha256(modelData)
+        let modelURL = directory.appendingPathComponent(manifest.model.file)
+        let digest = try Self.sha256(contentsOf: modelURL.path)
         guard digest == manifest.model.sha256.lowercased() else {
-            let modelURL = directory.appendingPathComponent(manifest.model.file)
             throw BundleError("\(modelURL.path): sha256 \(digest) does not match the manifest's \(manifest.model.sha256); the bundle is inconsistent")
         }
     }
@@ -93,7 +96,40 @@ public struct ModelBundle: Sendable {
 
     /// Hex SHA-256 of `data`.
     public static func sha256(_ data: some DataProtocol) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: data))
+    }
+
+    /// Hex SHA-256 of the file at `path`, read 1 MB at a time.
+    static func sha256(contentsOf path: String) throws(BundleError) -> String {
+        func failure() -> BundleError { BundleError("\(path): cannot read the model file (\(String(cString: strerror(errno))))") }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw failure() }
+        defer { close(descriptor) }
+        var hasher = SHA256()
+        let chunk = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 64)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(descriptor, buffer.baseAddress, chunk)
+            if count == 0 { break }
+            guard count > 0 else {
+                if errno == EINTR { continue }
+                throw failure()
+            }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        }
+        return hex(hasher.finalize())
+    }
+
+    /// Lower-case hex of `bytes`.
+    private static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 15)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }
 
