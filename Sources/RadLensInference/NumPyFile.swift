@@ -15,11 +15,50 @@ public enum NumPyFile {
     }
 
     public static func read(_ data: Data) throws(InferenceError) -> Tensor {
-        let result = data.withUnsafeBytes { bytes in Result { () throws(InferenceError) in try read(bytes) } }
-        return try result.get()
+        let (shape, values) = try float32Values(data)
+        let floats = [Float](unsafeUninitializedCapacity: values.count / 4) { buffer, initialized in
+            values.copyBytes(to: buffer)
+            initialized = buffer.count
+        }
+        return Tensor(shape: shape, data: floats)
     }
 
-    private static func read(_ bytes: UnsafeRawBufferPointer) throws(InferenceError) -> Tensor {
+    /// The array in the file at `path` as float32 values (native byte order), without copying
+    /// them where the file holds little-endian float32: the bytes returned are then a slice of
+    /// the file's memory mapping, so its pages are read from the page cache as they are used
+    /// rather than copied into fresh memory (about 1 ms for the shipped 1.3 MB OOD matrix).
+    public static func float32Values(contentsOf path: String) throws(InferenceError) -> (shape: [Int], values: Data) {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
+            throw InferenceError(.invalidInput, "\(path): cannot read file")
+        }
+        do {
+            return try float32Values(data)
+        } catch {
+            throw InferenceError(.invalidInput, "\(path): \(error.message)")
+        }
+    }
+
+    private static func float32Values(_ data: Data) throws(InferenceError) -> (shape: [Int], values: Data) {
+        let parsed = data.withUnsafeBytes { bytes in Result { () throws(InferenceError) in try header(bytes) } }
+        let (descr, shape, count, body) = try parsed.get()
+        switch descr {
+        case "<f4", "|f4":
+            guard data.count - body >= count * 4 else { throw InferenceError(.invalidInput, ".npy data is shorter than its shape \(shape)") }
+            let start = data.startIndex + body
+            return (shape, data[start..<(start + count * 4)])
+        case "<f8":
+            guard data.count - body >= count * 8 else { throw InferenceError(.invalidInput, ".npy data is shorter than its shape \(shape)") }
+            let values = data.withUnsafeBytes { bytes in
+                (0..<count).map { Float(bytes.loadUnaligned(fromByteOffset: body + $0 * 8, as: Double.self)) }
+            }
+            return (shape, values.withUnsafeBytes { Data($0) })
+        default:
+            throw InferenceError(.invalidInput, ".npy dtype \(descr) is not supported (use float32)")
+        }
+    }
+
+    /// The header's dtype and shape, the element count, and where the values start.
+    private static func header(_ bytes: UnsafeRawBufferPointer) throws(InferenceError) -> (descr: String, shape: [Int], count: Int, body: Int) {
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
             throw InferenceError(.invalidInput, "not a NumPy .npy file")
         }
@@ -44,22 +83,7 @@ public enum NumPyFile {
             return (product.partialValue, partial.1 || product.overflow || dim < 0)
         }
         guard !overflow, count <= 1 << 40 else { throw InferenceError(.invalidInput, ".npy shape \(shape) is not a valid size") }
-        let body = headerStart + headerLength
-        switch descr {
-        case "<f4", "|f4":
-            guard bytes.count - body >= count * 4 else { throw InferenceError(.invalidInput, ".npy data is shorter than its shape \(shape)") }
-            let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[body..<(body + count * 4)]))
-                initialized = count
-            }
-            return Tensor(shape: shape, data: values)
-        case "<f8":
-            guard bytes.count - body >= count * 8 else { throw InferenceError(.invalidInput, ".npy data is shorter than its shape \(shape)") }
-            let values = (0..<count).map { Float(bytes.loadUnaligned(fromByteOffset: body + $0 * 8, as: Double.self)) }
-            return Tensor(shape: shape, data: values)
-        default:
-            throw InferenceError(.invalidInput, ".npy dtype \(descr) is not supported (use float32)")
-        }
+        return (descr, shape, count, headerStart + headerLength)
     }
 
     /// The bytes of a version 1.0 `.npy` file holding `tensor` as little-endian float32.

@@ -51,13 +51,13 @@ public final class Classifier {
         decoder = ImageDecoder(options: DecodeOptions(limits: limits, targetSize: preprocessor.decodeTargetSize))
         if let ood = bundle.manifest.ood {
             let path = bundle.directory.appendingPathComponent(ood.precisionFile).path
-            let precision: Tensor
+            let precision: (shape: [Int], values: Data)
             do {
-                precision = try NumPyFile.read(contentsOf: path)
+                precision = try NumPyFile.float32Values(contentsOf: path)
             } catch {
                 throw AnalysisError(.model, "\(path): \(error.message)")
             }
-            guard let model = Mahalanobis(mean: ood.mean, precision: precision.data, threshold: ood.threshold) else {
+            guard let model = Mahalanobis(mean: ood.mean, precisionValues: precision.values, threshold: ood.threshold) else {
                 throw AnalysisError(.model, "\(path): shape \(precision.shape) does not match the \(ood.mean.count) OOD features")
             }
             outOfDistribution = model
