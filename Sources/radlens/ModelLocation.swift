@@ -20,7 +20,7 @@ struct ModelLocation: ParsableArguments {
 
     /// An analyzer for the bundle and, with `prefetch`, that file read and decoded, while the
     /// other core checks the model's sha256, then the packed-weight cache file's checksum, and
-    /// parses the report templates.
+    /// parses the report templates and prepares their rendering.
     func analyzer(options: SessionOptions, templatePath: String? = nil, prefetch: String? = nil) throws -> (Analyzer, DecodedInput?) {
         var cache = PackedWeightCache.standard()
         cache?.defersChecksum = true
@@ -28,7 +28,11 @@ struct ModelLocation: ParsableArguments {
             let classifier = try Classifier(bundle: bundle, options: options, weightCache: cache)
             let intact = classifier.cachedWeightsCheck.map { alongside.run($0) }
             let templates = alongside.run {
-                Result { () throws(BundleError) in try ReportTemplates(bundleDirectory: bundle.directory, customText: templatePath) }
+                Result { () throws(BundleError) in
+                    let templates = try ReportTemplates(bundleDirectory: bundle.directory, customText: templatePath)
+                    templates.prepareRendering(manifest: bundle.manifest)
+                    return templates
+                }
             }
             return (classifier, prefetch.map { DecodedInput.load($0, for: bundle.manifest) }, intact, templates)
         }
