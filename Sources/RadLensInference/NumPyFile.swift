@@ -4,23 +4,20 @@ import Foundation
 public enum NumPyFile {
     /// Reads a little-endian float32 (`<f4`) array in C order. float64 arrays are converted.
     public static func read(contentsOf path: String) throws(InferenceError) -> Tensor {
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
-            throw InferenceError(.invalidInput, "\(path): cannot read file")
-        }
-        do {
-            return try read(data)
-        } catch {
-            throw InferenceError(.invalidInput, "\(path): \(error.message)")
-        }
+        tensor(try float32Values(contentsOf: path))
     }
 
     public static func read(_ data: Data) throws(InferenceError) -> Tensor {
-        let (shape, values) = try float32Values(data)
-        let floats = [Float](unsafeUninitializedCapacity: values.count / 4) { buffer, initialized in
-            values.copyBytes(to: buffer)
+        tensor(try float32Values(data))
+    }
+
+    /// A tensor holding a copy of `array`'s values.
+    private static func tensor(_ array: (shape: [Int], values: Data)) -> Tensor {
+        let floats = [Float](unsafeUninitializedCapacity: array.values.count / MemoryLayout<Float>.size) { buffer, initialized in
+            array.values.copyBytes(to: buffer)
             initialized = buffer.count
         }
-        return Tensor(shape: shape, data: floats)
+        return Tensor(shape: array.shape, data: floats)
     }
 
     /// The array in the file at `path` as float32 values (native byte order), without copying

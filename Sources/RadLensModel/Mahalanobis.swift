@@ -8,10 +8,6 @@ public struct Mahalanobis: Sendable {
     private let precision: Data
     public let threshold: Float
 
-    public init?(mean: [Float], precision: [Float], threshold: Float) {
-        self.init(mean: mean, precisionValues: precision.withUnsafeBytes { Data($0) }, threshold: threshold)
-    }
-
     /// `precisionValues`: the C x C matrix's float32 bytes (see `NumPyFile.float32Values`).
     public init?(mean: [Float], precisionValues: Data, threshold: Float) {
         guard !mean.isEmpty, precisionValues.count == mean.count * mean.count * MemoryLayout<Float>.size else { return nil }
