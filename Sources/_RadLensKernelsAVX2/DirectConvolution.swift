@@ -284,44 +284,37 @@ extension Kernels {
                 }
             }
         }
-        // The epilogue, unrolled: pixel J of block 0 is aJ0; aJ1 is pixel J of block 1, or with
-        // one block pixel J + 6.
+        // The epilogue: bias, residual and activation over every accumulator, then the stores.
+        // The residual test and the activation's switch are made once per tile, not once per
+        // accumulator: a switch per accumulator (a jump table each) dominated short reductions
+        // such as a 1-channel 3x3 stem, whose tiles reduce over only 9 channel steps.
+        /// Applies `body` to every live accumulator with its place in the tile (block 1, or with
+        /// one block pixels 6 on; and the pixel): unrolled, as `step` is, so the accumulators
+        /// stay in registers. Pixel J of block 0 is aJ0; aJ1 is pixel J of block 1, or with one
+        /// block pixel J + 6.
+        @inline(__always) func each(_ body: (inout Vector, _ second: Bool, _ pixel: Int) -> Void) {
+            body(&a00, false, 0)
+            if N > 1 { body(&a10, false, 1) }
+            if N > 2 { body(&a20, false, 2) }
+            if N > 3 { body(&a30, false, 3) }
+            if N > 4 { body(&a40, false, 4) }
+            if N > 5 { body(&a50, false, 5) }
+            let first = F > 1 ? 0 : 6
+            if N > first { body(&a01, true, 0) }
+            if N > first + 1 { body(&a11, true, 1) }
+            if N > first + 2 { body(&a21, true, 2) }
+            if N > first + 3 { body(&a31, true, 3) }
+            if N > first + 4 { body(&a41, true, 4) }
+            if N > first + 5 { body(&a51, true, 5) }
+        }
         let bias0 = load(bias), bias1 = F > 1 ? load(bias + lanes) : bias0
         let second = F > 1 ? blockStride : 6 * lanes, residualSecond = F > 1 ? op.residualBlockStride : 6 * lanes
-        let activation = op.activation
-        finish(a00, bias0, output, residual, activation)
-        if N > 1 { finish(a10, bias0, output + lanes, residual.map { $0 + lanes }, activation) }
-        if N > 2 { finish(a20, bias0, output + 2 * lanes, residual.map { $0 + 2 * lanes }, activation) }
-        if N > 3 { finish(a30, bias0, output + 3 * lanes, residual.map { $0 + 3 * lanes }, activation) }
-        if N > 4 { finish(a40, bias0, output + 4 * lanes, residual.map { $0 + 4 * lanes }, activation) }
-        if N > 5 { finish(a50, bias0, output + 5 * lanes, residual.map { $0 + 5 * lanes }, activation) }
-        let firstOfSecond = F > 1 ? 0 : 6
-        if N > firstOfSecond { finish(a01, bias1, output + second, residual.map { $0 + residualSecond }, activation) }
-        if N > firstOfSecond + 1 {
-            finish(a11, bias1, output + second + lanes, residual.map { $0 + residualSecond + lanes }, activation)
+        each { a, inSecond, _ in a += inSecond ? bias1 : bias0 }
+        if let residual {
+            each { a, inSecond, pixel in a += load(residual + (inSecond ? residualSecond : 0) + pixel * lanes) }
         }
-        if N > firstOfSecond + 2 {
-            finish(a21, bias1, output + second + 2 * lanes, residual.map { $0 + residualSecond + 2 * lanes }, activation)
-        }
-        if N > firstOfSecond + 3 {
-            finish(a31, bias1, output + second + 3 * lanes, residual.map { $0 + residualSecond + 3 * lanes }, activation)
-        }
-        if N > firstOfSecond + 4 {
-            finish(a41, bias1, output + second + 4 * lanes, residual.map { $0 + residualSecond + 4 * lanes }, activation)
-        }
-        if N > firstOfSecond + 5 {
-            finish(a51, bias1, output + second + 5 * lanes, residual.map { $0 + residualSecond + 5 * lanes }, activation)
-        }
-    }
-
-    /// Bias, residual and activation on one accumulator, stored to `output`. Transparent (always
-    /// inlined): out of line, the vector arguments would travel as four xmm registers each.
-    @_transparent
-    static func finish(_ sum: Vector, _ bias: Vector, _ output: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?,
-                       _ activation: Activation) {
-        var value = sum + bias
-        if let residual { value += load(residual) }
-        storeVector(activate(value, activation), output)
+        activateEach(op.activation) { activate in each { a, _, _ in activate(&a) } }
+        each { a, inSecond, pixel in storeVector(a, output + (inSecond ? second : 0) + pixel * lanes) }
     }
 
     public static func depthwiseBlocked(_ op: DirectConvOperands, blockStart: Int, blockEnd: Int) {
@@ -409,24 +402,25 @@ extension Kernels {
         depthwiseFinish(InlineArray<N, Int>.self, a0, a1, a2, a3, a4, a5, op, output, residual)
     }
 
-    /// Residual and activation on a depthwise tile's N accumulators, stored side by side.
+    /// Residual and activation on a depthwise tile's N accumulators, stored side by side, with
+    /// one activation switch for the tile (see the direct tile's epilogue).
     @inline(__always)
     static func depthwiseFinish<let N: Int>(_: InlineArray<N, Int>.Type, _ a0: Vector, _ a1: Vector, _ a2: Vector, _ a3: Vector,
                                             _ a4: Vector, _ a5: Vector, _ op: DirectConvOperands,
                                             _ output: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?) {
         let lanes = Vector.scalarCount
-        for j in 0..<N {
-            var value: Vector
-            switch j {
-            case 0: value = a0
-            case 1: value = a1
-            case 2: value = a2
-            case 3: value = a3
-            case 4: value = a4
-            default: value = a5
-            }
-            if let residual { value += load(residual + j * lanes) }
-            storeVector(activate(value, op.activation), output + j * lanes)
+        var a0 = a0, a1 = a1, a2 = a2, a3 = a3, a4 = a4, a5 = a5
+        /// Applies `body` to each of the N accumulators with its pixel, unrolled.
+        @inline(__always) func each(_ body: (inout Vector, _ pixel: Int) -> Void) {
+            body(&a0, 0)
+            if N > 1 { body(&a1, 1) }
+            if N > 2 { body(&a2, 2) }
+            if N > 3 { body(&a3, 3) }
+            if N > 4 { body(&a4, 4) }
+            if N > 5 { body(&a5, 5) }
         }
+        if let residual { each { a, pixel in a += load(residual + pixel * lanes) } }
+        activateEach(op.activation) { activate in each { a, _ in activate(&a) } }
+        each { a, pixel in storeVector(a, output + pixel * lanes) }
     }
 }

@@ -315,6 +315,27 @@ public enum Kernels: KernelSet {
         }
     }
 
+    /// Applies `activation` to every vector that `each` hands to its argument, with one switch
+    /// for them all: a kernel's epilogue passes its accumulators (`each { activate in
+    /// activate(&a0); activate(&a1) }`), rather than switching once per accumulator. The
+    /// expressions are `activate`'s, so results agree with it to the bit.
+    @inline(__always)
+    static func activateEach(_ activation: Activation, _ each: ((inout Vector) -> Void) -> Void) {
+        switch activation {
+        case .none: break
+        case .relu: each { $0 = maximum($0, Vector()) }
+        case .clip(let low, let high):
+            let lowest = Vector(repeating: low), highest = Vector(repeating: high)
+            each { $0 = minimum(maximum($0, lowest), highest) }
+        case .hardSwish:
+            each { $0 = $0 * minimum(maximum($0 * (1 / 6 as Float) + 0.5, Vector()), Vector(repeating: 1)) }
+        case .hardSigmoid(let alpha, let beta):
+            each { $0 = minimum(maximum($0 * alpha + beta, Vector()), Vector(repeating: 1)) }
+        case .sigmoid:
+            each { $0 = sigmoid($0) }
+        }
+    }
+
     public static func dense(_ x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                              inputCount: Int, outputStart: Int, outputEnd: Int, activation: Activation,
                              output: UnsafeMutablePointer<Float>) {
