@@ -49,6 +49,10 @@ import Testing
         Shape(inputChannels: 24, outputChannels: 24, height: 5, width: 17, groups: 24, relu: true, residual: true), // rows of 6, 6, 5
         Shape(inputChannels: 8, outputChannels: 8, height: 4, width: 2, groups: 8),                     // depthwise, 2-pixel rows
         Shape(inputChannels: 12, outputChannels: 18, height: 6, width: 9, groups: 3),                   // grouped GEMM
+        // Inputs larger than a pass (`ExecutionPlan.passInputBytes`): rows, and a pointwise
+        // convolution's pixels, run in passes over every group of output blocks.
+        Shape(batch: 4, inputChannels: 64, outputChannels: 40, height: 20, width: 29, relu: true, residual: true),
+        Shape(batch: 4, inputChannels: 256, outputChannels: 24, height: 13, width: 13, kernel: (1, 1), pads: (0, 0), residual: true),
     ]
 
     @Test(arguments: KernelLevel.allCases, shapes)

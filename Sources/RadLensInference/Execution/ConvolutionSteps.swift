@@ -343,35 +343,57 @@ extension ExecutionPlan {
         let blocksPerChunk = (blockGroups + blockChunks - 1) / blockChunks * step
         let rowsPerChunk = (rows + rowChunks - 1) / rowChunks
         let tasksPerImage = blockChunks * rowChunks
+        // A task over several groups of output blocks runs them pass by pass: every group over
+        // one pass's rows (a pointwise convolution's pixels) before the next pass, so the input
+        // the groups share comes from memory once and then from cache. Otherwise each group
+        // would stream the whole input: a 1x1 convolution of 256 channels on a 56x56 map
+        // (3.2 MB) reads it 8 times at AVX2, and ran 1.4x ONNX Runtime's time.
+        let inputRowBytes = (pointwise ? planes * lanes : planes * whole.strideY * whole.inputRowStride) * MemoryLayout<Float>.size
+        var passRows = rows
+        if !depthwise && blocksPerChunk > step && weightBytes <= imageBytes {
+            passRows = max(1, Self.passInputBytes / inputRowBytes)
+            // Pixels in whole tiles (12 is a multiple of every level's tile widths).
+            if pointwise { passRows = max(12, passRows / 12 * 12) }
+        }
         return { pool in
             copyPadded?(pool)
             pool.parallelFor(batch * tasksPerImage) { task, _ in
                 let image = task / tasksPerImage, part = task % tasksPerImage
                 let blockStart = (part % blockChunks) * blocksPerChunk, rowStart = (part / blockChunks) * rowsPerChunk
                 guard blockStart < outputBlocks, rowStart < rows else { return }
-                let rowEnd = min(rows, rowStart + rowsPerChunk)
-                var operands = imageOperands(image)
-                let blockEnd = min(outputBlocks, blockStart + blocksPerChunk)
-                if depthwise || pointwise {
-                    // These kernels run all rows (pixels) of their operands: move the operands to the part.
-                    let (inputShift, outputShift, residualShift) = pointwise
-                        ? (rowStart * whole.inputPixelStride, rowStart * lanes, rowStart * lanes)
-                        : (rowStart * whole.strideY * whole.inputRowStride, rowStart * whole.outputRowStride,
-                           rowStart * whole.residualRowStride)
-                    operands.input += inputShift
-                    operands.output += outputShift
-                    operands.residual = operands.residual.map { $0 + residualShift }
-                    if pointwise { operands.outputWidth = rowEnd - rowStart } else { operands.outputHeight = rowEnd - rowStart }
-                }
-                if depthwise {
-                    kernels.depthwiseBlocked(operands, blockStart: blockStart, blockEnd: blockEnd)
-                } else {
-                    kernels.directConvolve(operands, blockStart: blockStart, blockEnd: blockEnd,
-                                           rowStart: pointwise ? 0 : rowStart, rowEnd: pointwise ? 1 : rowEnd)
+                let blockEnd = min(outputBlocks, blockStart + blocksPerChunk), rowEnd = min(rows, rowStart + rowsPerChunk)
+                var passStart = rowStart
+                while passStart < rowEnd {
+                    let passEnd = min(rowEnd, passStart + passRows)
+                    var operands = imageOperands(image)
+                    if depthwise || pointwise {
+                        // These kernels run all rows (pixels) of their operands: move the operands to the part.
+                        let (inputShift, outputShift, residualShift) = pointwise
+                            ? (passStart * whole.inputPixelStride, passStart * lanes, passStart * lanes)
+                            : (passStart * whole.strideY * whole.inputRowStride, passStart * whole.outputRowStride,
+                               passStart * whole.residualRowStride)
+                        operands.input += inputShift
+                        operands.output += outputShift
+                        operands.residual = operands.residual.map { $0 + residualShift }
+                        if pointwise { operands.outputWidth = passEnd - passStart } else { operands.outputHeight = passEnd - passStart }
+                    }
+                    if depthwise {
+                        kernels.depthwiseBlocked(operands, blockStart: blockStart, blockEnd: blockEnd)
+                    } else {
+                        kernels.directConvolve(operands, blockStart: blockStart, blockEnd: blockEnd,
+                                               rowStart: pointwise ? 0 : passStart, rowEnd: pointwise ? 1 : passEnd)
+                    }
+                    passStart = passEnd
                 }
             }
         }
     }
+
+    /// Input bytes one pass of a convolution's rows reads (see `blockedConvStep`): with the
+    /// layer's weights, well within a 512 KB L2. Measured on a 1x1, 256 -> 128 channel
+    /// convolution of a 56x56 map at AVX2 (Zen 3), whole input: 5.0 ms; passes of 32, 64 and
+    /// 128 KB: 4.3-4.5 ms; DenseNet-121 at batch 1, 84 -> 77 ms (best of 10 interleaved runs).
+    static let passInputBytes = 64 << 10
 
     /// A grouped convolution: per group, an im2col GEMM on plain NCHW.
     private func gemmConvStep(_ conv: ConvLayer, _ prepared: PreparedConv, x: [Int], y: [Int], padding: Padding?,
