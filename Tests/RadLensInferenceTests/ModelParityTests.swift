@@ -104,6 +104,20 @@ import Testing
         #expect(error <= Self.tolerance, "batch of \(images): max abs error \(error)")
     }
 
+    /// On several threads, a model whose weights outgrow a 32 MB L3 (ResNet-18: 45 MB) runs a
+    /// batch as one plan, since every chunk would read all its weights from memory; a lighter
+    /// model (DenseNet-121: 28 MB), and any model on one thread, still runs in chunks.
+    @Test func weightHeavyModelsRunBatchesAsOnePlanOnSeveralThreads() throws {
+        func imagesPerChunk(_ model: String, threads: Int) throws -> Int? {
+            let session = try InferenceSession(contentsOf: Self.folder.appendingPathComponent("\(model).onnx").path,
+                                               options: SessionOptions(threads: threads))
+            return try session.imagesPerChunk(for: ["input": [64, 1, 64, 64]])
+        }
+        #expect(try imagesPerChunk("resnet18-c1", threads: 2) == nil)
+        #expect(try imagesPerChunk("resnet18-c1", threads: 1) != nil)
+        #expect(try imagesPerChunk("densenet121-c1", threads: 2) != nil)
+    }
+
     @Test func repeatedRunsGiveIdenticalResults() throws {
         let session = try InferenceSession(contentsOf: Self.folder.appendingPathComponent("small_cnn-c1.onnx").path)
         let input = try NumPyFile.read(contentsOf: Self.folder.appendingPathComponent("small_cnn-c1.b8.input.npy").path)
