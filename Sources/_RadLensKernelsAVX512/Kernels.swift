@@ -299,26 +299,18 @@ public enum Kernels: KernelSet {
         storeVector(x1, c + w)
     }
 
+    /// `activation` on one vector (see `activateEach`, which holds the expressions).
     @_transparent
     static func activate(_ x: Vector, _ activation: Activation) -> Vector {
-        switch activation {
-        case .none: return x
-        case .relu: return maximum(x, Vector())
-        case .clip(let low, let high): return minimum(maximum(x, Vector(repeating: low)), Vector(repeating: high))
-        case .hardSwish:
-            let gate = minimum(maximum(x * (1 / 6 as Float) + 0.5, Vector()), Vector(repeating: 1))
-            return x * gate
-        case .hardSigmoid(let alpha, let beta):
-            return minimum(maximum(x * alpha + beta, Vector()), Vector(repeating: 1))
-        case .sigmoid:
-            return sigmoid(x)
-        }
+        var value = x
+        activateEach(activation) { activate in activate(&value) }
+        return value
     }
 
     /// Applies `activation` to every vector that `each` hands to its argument, with one switch
     /// for them all: a kernel's epilogue passes its accumulators (`each { activate in
-    /// activate(&a0); activate(&a1) }`), rather than switching once per accumulator. The
-    /// expressions are `activate`'s, so results agree with it to the bit.
+    /// activate(&a0); activate(&a1) }`), rather than switching once per accumulator. `activate`
+    /// (one vector) goes through it too, so every kernel applies the same expressions.
     @inline(__always)
     static func activateEach(_ activation: Activation, _ each: ((inout Vector) -> Void) -> Void) {
         switch activation {
