@@ -5,18 +5,36 @@ import Glibc
 /// kernels, activations of a plan, per-thread scratch. Threads may allocate at once (weights
 /// are packed in parallel).
 final class Arena: @unchecked Sendable {
-    private var blocks: [UnsafeMutableRawPointer] = []
+    private var blocks: [(pointer: UnsafeMutableRawPointer, mappedBytes: Int)] = []
     private(set) var bytes = 0
     private let lock = NSLock()
 
+    /// Buffers from this size up are mapped from the kernel, which hands out zeroed pages when
+    /// they are first touched: a plan's activations are then not written twice (once by memset,
+    /// once by their layer), and their page faults fall in the first inference, spread over its
+    /// threads, rather than all on the thread that builds the plan.
+    static let mappedThreshold = 64 << 10
+
     /// A buffer of `count` floats, zero-filled.
     func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
-        var raw: UnsafeMutableRawPointer?
         let size = max(count, 16) * MemoryLayout<Float>.stride + 64  // slack for vector tails
-        guard posix_memalign(&raw, 64, size) == 0, let raw else { fatalError("out of memory allocating \(size) bytes") }
-        memset(raw, 0, size)
+        let raw: UnsafeMutableRawPointer
+        var mappedBytes = 0
+        if size >= Self.mappedThreshold {
+            // Page-aligned, hence 64-byte aligned; zero-filled by the kernel.
+            mappedBytes = size
+            guard let mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), mapped != MAP_FAILED else {
+                fatalError("out of memory mapping \(size) bytes")
+            }
+            raw = mapped
+        } else {
+            var aligned: UnsafeMutableRawPointer?
+            guard posix_memalign(&aligned, 64, size) == 0, let aligned else { fatalError("out of memory allocating \(size) bytes") }
+            memset(aligned, 0, size)
+            raw = aligned
+        }
         lock.withLock {
-            blocks.append(raw)
+            blocks.append((raw, mappedBytes))
             bytes += size
         }
         return raw.bindMemory(to: Float.self, capacity: size / MemoryLayout<Float>.stride)
@@ -38,6 +56,8 @@ final class Arena: @unchecked Sendable {
     }
 
     deinit {
-        for block in blocks { free(block) }
+        for block in blocks {
+            if block.mappedBytes > 0 { munmap(block.pointer, block.mappedBytes) } else { free(block.pointer) }
+        }
     }
 }
