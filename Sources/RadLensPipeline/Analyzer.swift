@@ -81,7 +81,7 @@ public final class Analyzer {
         var input = AnalysisReport.InputInfo(path: displayPath)
         let modelInfo = AnalysisReport.ModelInfo(name: manifest.name, version: manifest.version, sha256: modelSHA256)
         let provenance = AnalysisReport.Provenance(radlensVersion: RadLensInfo.version, kernelLevel: classifier.kernelLevel.rawValue,
-                                                   precision: classifier.precision.rawValue, generatedAt: Date().ISO8601Format())
+                                                   precision: classifier.precision.rawValue, generatedAt: Timestamp.iso8601())
         do throws(AnalysisError) {
             let result = try classify(&input)
             let image = result.image

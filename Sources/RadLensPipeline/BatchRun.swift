@@ -151,7 +151,7 @@ public enum BatchRun {
         let modelInfo = AnalysisReport.ModelInfo(name: first.manifest.name, version: first.manifest.version, sha256: modelSHA)
         let counts = try writeRunFiles(paths: paths, options: options, model: modelInfo)
         let record = BatchRecord(radlensVersion: RadLensInfo.version, model: modelInfo, options: options, counts: finalCounts(state.counts, failed: counts.failed),
-                                 startedAt: started.ISO8601Format(), durationSeconds: Date().timeIntervalSince(started))
+                                 startedAt: Timestamp.iso8601(started), durationSeconds: Date().timeIntervalSince(started))
         try AtomicFile.write(try encodePretty(record), to: URL(fileURLWithPath: options.output).appendingPathComponent(recordFile).path)
         return record
     }

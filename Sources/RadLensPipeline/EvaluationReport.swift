@@ -43,7 +43,7 @@ public enum EvaluationReport {
         return EvaluationPage(
             directory: directory,
             model: AnalysisReport.ModelInfo(name: manifest.name, version: manifest.version, sha256: manifest.model.sha256),
-            generatedAt: Date().ISO8601Format(), classNames: names, threshold: m.threshold, n: m.n, figures: figures,
+            generatedAt: Timestamp.iso8601(), classNames: names, threshold: m.threshold, n: m.n, figures: figures,
             bootstrapResamples: resamples, confusion: m.confusion, roc: roc,
             rocBandLower: zip(intervals.rocGrid, intervals.rocLower).map { SVGChart.Point(x: $0, y: $1) },
             rocBandUpper: zip(intervals.rocGrid, intervals.rocUpper).map { SVGChart.Point(x: $0, y: $1) },
