@@ -144,6 +144,7 @@ let package = Package(
         .testTarget(name: "RadLensPreprocessTests", dependencies: ["RadLensPreprocess", "RadLensImaging", "RadLensInference", "RadLensTestSupport"]),
         .testTarget(name: "RadLensDICOMTests", dependencies: ["RadLensImaging", "RadLensTestSupport"]),
         .testTarget(name: "RadLensDICOMwebTests", dependencies: ["RadLensDICOMweb", "RadLensTestSupport"]),
+        .testTarget(name: "RadLensReportTests", dependencies: ["RadLensReport"]),
         .testTarget(name: "RadLensModelTests", dependencies: ["RadLensModel", "RadLensInference", "RadLensTestSupport"]),
         .testTarget(name: "RadLensCLITests", dependencies: ["radlens", "RadLensImaging", "RadLensTestSupport"]),
     ]
