@@ -60,7 +60,8 @@ struct AnalyzeCommand: ParsableCommand {
             throw ValidationError("--format \(dicom.rawValue) writes a DICOM file: give --output FOLDER")
         }
         // The model loads and the first image is decoded while the other core checks the model's sha256.
-        let (analyzer, prefetched) = try model.analyzer(options: engine.sessionOptions(), templatePath: template, prefetch: files.first)
+        let (analyzer, prefetched) = try model.analyzer(options: engine.sessionOptions(), templatePath: template, prefetch: files.first,
+                                                        language: lang, html: formats.contains(.html))
         var first = prefetched
         if let output { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
         var failed = false

@@ -20,8 +20,10 @@ struct ModelLocation: ParsableArguments {
 
     /// An analyzer for the bundle and, with `prefetch`, that file read and decoded, while the
     /// other core checks the model's sha256, then the packed-weight cache file's checksum, and
-    /// parses the report templates and prepares their rendering.
-    func analyzer(options: SessionOptions, templatePath: String? = nil, prefetch: String? = nil) throws -> (Analyzer, DecodedInput?) {
+    /// parses the report templates and prepares their rendering: those of `language` and, with
+    /// `html`, the page's (all when `language` is nil).
+    func analyzer(options: SessionOptions, templatePath: String? = nil, prefetch: String? = nil,
+                  language: ReportLanguage? = nil, html: Bool = true) throws -> (Analyzer, DecodedInput?) {
         var cache = PackedWeightCache.standard()
         cache?.defersChecksum = true
         var (classifier, decoded, intact, templates) = try ModelBundle.load(at: resolvedPath()) { bundle, alongside in
@@ -29,7 +31,8 @@ struct ModelLocation: ParsableArguments {
             let intact = classifier.cachedWeightsCheck.map { alongside.run($0) }
             let templates = alongside.run {
                 Result { () throws(BundleError) in
-                    let templates = try ReportTemplates(bundleDirectory: bundle.directory, customText: templatePath)
+                    let templates = try ReportTemplates(bundleDirectory: bundle.directory, customText: templatePath,
+                                                        languages: language.map { [$0] }, html: html)
                     templates.prepareRendering(manifest: bundle.manifest)
                     return templates
                 }
