@@ -18,6 +18,21 @@ struct ModelLocation: ParsableArguments {
         return found
     }
 
+    /// Starts loading the bundle an `analyze` command line will use (`--model`, else the
+    /// default search) before ArgumentParser has parsed it, so that hashing the model overlaps
+    /// the parsing (see `ModelBundle.prefetch`). A guess from the raw arguments: the load takes
+    /// it over only if the parsed command resolves the same folder.
+    static func prefetch(forArguments arguments: [String]) {
+        guard arguments.first == "analyze" else { return }
+        var named: String?
+        var remaining = arguments.dropFirst()
+        while let argument = remaining.popFirst(), argument != "--" {
+            if argument == "--model" { named = remaining.popFirst() }
+            if argument.hasPrefix("--model=") { named = String(argument.dropFirst("--model=".count)) }
+        }
+        ModelBundle.prefetch { [named] in named ?? DefaultBundleSearch().found }
+    }
+
     /// An analyzer for the bundle and, with `prefetch`, that file read and decoded, while the
     /// other core checks the model's sha256, then the packed-weight cache file's checksum, and
     /// parses the report templates and prepares their rendering: those of `language` and, with

@@ -28,6 +28,7 @@ struct RadLensCommand: ParsableCommand {
     /// Parses, then runs. A wrong command line is answered with its usage (exit 64); an error
     /// while running is one line on standard error, without usage text (exit 2).
     static func main() {
+        ModelLocation.prefetch(forArguments: Array(CommandLine.arguments.dropFirst()))
         var command: ParsableCommand
         do {
             command = try parseAsRoot()
