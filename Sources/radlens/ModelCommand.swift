@@ -191,8 +191,13 @@ struct BenchResult: Encodable {
 
 /// Engine settings shared by commands that run a model.
 struct EngineOptions: ParsableArguments {
-    @Option(help: "Threads in all (default: all processors).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    // Optional, not `= activeProcessorCount`: ArgumentParser builds this group several times a
+    // parse, and each default read the cgroup files again (0.3 ms of a cold start).
+    @Option(name: .customLong("threads"), help: ArgumentHelp("Threads in all (default: all processors).", valueName: "threads"))
+    var requestedThreads: Int?
+
+    /// `--threads`, else every processor this process may use.
+    var threads: Int { requestedThreads ?? ProcessInfo.processInfo.activeProcessorCount }
 
     @Option(help: "Kernel level: avx512, avx2 or generic (default: the best this CPU runs).")
     var kernels: KernelLevel = .best
