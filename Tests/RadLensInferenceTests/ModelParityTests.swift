@@ -40,8 +40,8 @@ import Testing
         try expectMatch(name, options: SessionOptions(threads: 2, kernelLevel: level, precision: .fast))
     }
 
-    /// The fixtures above run both Winograd tile sizes: DenseNet-121's 4x4 and 2x2 layers at
-    /// batch 8 have too many F(4x4) weights to keep them all, so some switch to F(2x2).
+    /// The fixtures above run both Winograd tile sizes: DenseNet-121 at batch 8 runs its 16x16
+    /// and 8x8 layers as F(4x4) and its 4x4 layers, one F(4x4) tile an image, as F(2x2).
     @Test func fastPrecisionRunsBothWinogradTileSizes() throws {
         let session = try InferenceSession(contentsOf: Self.folder.appendingPathComponent("densenet121-c1.onnx").path,
                                            options: SessionOptions(threads: 1, precision: .fast))
