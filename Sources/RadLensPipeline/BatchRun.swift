@@ -11,8 +11,8 @@ import RadLensReport
 /// next run skips inputs whose result records the same input and model sha256 and redoes the
 /// rest. `results.jsonl`, `summary.csv`, the worklist `index.html` (with each input's
 /// `<relative path>.thumb.png`) and `run.json` are rebuilt from the per-input results at the
-/// end of every run. Workers pull inputs one at a time: memory does not grow with the
-/// number of inputs beyond their paths.
+/// end of every run. Workers pull inputs one at a time and hand their files to a `ResultWriter`:
+/// memory does not grow with the number of inputs beyond their paths.
 public struct BatchOptions: Sendable, Codable {
     public var input: String
     public var output: String
@@ -76,7 +76,7 @@ public enum BatchRun {
     /// Longest side of the worklist's thumbnails, in pixels.
     public static let thumbnailSide = 128
 
-    /// Runs the batch. `progress` is called (from worker threads, serialised) after each input.
+    /// Runs the batch. `progress` is called (from the run's threads, serialised) after each input.
     public static func run(_ options: BatchOptions, progress: (@Sendable (BatchCounts) -> Void)? = nil) throws(AnalysisError) -> BatchRecord {
         let started = Date()
         // One model, packed once while its sha256 is checked on another core; each further
@@ -104,6 +104,8 @@ public enum BatchRun {
         let state = BatchState(total: paths.count)
         let analyzers = try [first] + (1..<options.jobs).map { _ throws(AnalysisError) in try first.replica(threads: options.threadsPerJob) }
         let errors = ErrorBox()
+        let writer = ResultWriter(capacity: 2 * analyzers.count, written: { state.record($0, progress) },
+                                  failure: { errors.set($0); state.stop() })
         let group = DispatchGroup()
         for owned in analyzers.map(HandedOver.init) {
             let worker = Thread {
@@ -120,21 +122,17 @@ public enum BatchRun {
                                                    heatmap: options.formats.contains(.html), thumbnailSide: thumbnailSide,
                                                    dicomResults: Set(options.formats.filter(\.isDICOM)))
                     do {
-                        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: resultBase).deletingLastPathComponent().path,
-                                                                withIntermediateDirectories: true)
                         // Other formats and the thumbnail first, the JSON (the resume record) last.
-                        if let thumbnail = outcome.thumbnailPNG {
-                            try AtomicFile.write(Data(thumbnail), to: resultBase + ".thumb.png")
-                        } else {
-                            // A redone input that no longer decodes must not keep its old picture.
-                            try? FileManager.default.removeItem(atPath: resultBase + ".thumb.png")
-                        }
+                        var files: [(path: String, data: Data)] = []
+                        if let thumbnail = outcome.thumbnailPNG { files.append((resultBase + ".thumb.png", Data(thumbnail))) }
                         for format in options.formats where format != .json {
-                            try AtomicFile.write(try analyzer.render(outcome, format: format, language: options.language),
-                                                 to: resultBase + "." + format.fileExtension)
+                            files.append((resultBase + "." + format.fileExtension, try analyzer.render(outcome, format: format, language: options.language)))
                         }
-                        try AtomicFile.write(try analyzer.render(outcome, format: .json, language: options.language), to: resultBase + ".json")
-                        state.record(outcome.report.status == .ok ? .analysed : .failed, progress)
+                        files.append((resultBase + ".json", try analyzer.render(outcome, format: .json, language: options.language)))
+                        // A redone input that no longer decodes must not keep its old picture.
+                        writer.submit(ResultWriter.Job(directory: URL(fileURLWithPath: resultBase).deletingLastPathComponent().path, files: files,
+                                                       removals: outcome.thumbnailPNG == nil ? [resultBase + ".thumb.png"] : [],
+                                                       outcome: outcome.report.status == .ok ? .analysed : .failed))
                     } catch {
                         errors.set(error)
                         state.stop()
@@ -147,6 +145,7 @@ public enum BatchRun {
             worker.start()
         }
         group.wait()
+        writer.finish()
         if let error = errors.value { throw AnalysisError(.io, "\(error)") }
         let modelInfo = AnalysisReport.ModelInfo(name: first.manifest.name, version: first.manifest.version, sha256: modelSHA)
         let counts = try writeRunFiles(paths: paths, options: options, model: modelInfo)
@@ -186,25 +185,53 @@ public enum BatchRun {
         summary.append("path,status,label,probability,decision,error\n")
         worklist.append(Worklist.header(title: "RadLens worklist: \(options.input)", model: model))
         var counts = BatchCounts()
-        let compact = JSONEncoder()
-        compact.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        for relative in paths {
-            counts.inputs += 1
-            guard let data = FileManager.default.contents(atPath: output.appendingPathComponent(relative).path + ".json"),
-                  let report = try? JSONDecoder().decode(AnalysisReport.self, from: data),
-                  let line = try? compact.encode(report) else {
-                throw AnalysisError(.io, "\(relative): its result is missing after the run")
+        // Results are read and formatted on every thread the run may use, a window at a time
+        // (memory stays flat), and appended in input order.
+        let threads = max(1, options.jobs * options.threadsPerJob), window = 64 * threads
+        for windowStart in stride(from: 0, to: paths.count, by: window) {
+            let slice = Array(paths[windowStart..<min(windowStart + window, paths.count)])
+            for (relative, entry) in zip(slice, runFileEntries(slice, in: output, formats: options.formats, threads: threads)) {
+                guard let entry else { throw AnalysisError(.io, "\(relative): its result is missing after the run") }
+                counts.inputs += 1
+                if entry.failed { counts.failed += 1 }
+                lines.append(entry.line)
+                summary.append(entry.summaryRow)
+                worklist.append(entry.worklistRow)
             }
-            lines.append(String(decoding: line, as: UTF8.self) + "\n")
-            if report.status == .error { counts.failed += 1 }
-            summary.append(SummaryCSV.row(report) + "\n")
-            worklist.append(worklistRow(report, resultsIn: output, linkPrefix: "", formats: options.formats))
         }
         worklist.append(Worklist.footer)
         try lines.commit(to: resultsPath)
         try summary.commit(to: summaryPath)
         try worklist.commit(to: worklistPath)
         return counts
+    }
+
+    /// One result's lines in results.jsonl, summary.csv and the worklist, and whether it failed.
+    struct RunFileEntry: Sendable {
+        var line: String, summaryRow: String, worklistRow: String, failed: Bool
+    }
+
+    /// The run-file entries of `paths`' results (nil where a result is missing), in order, made
+    /// on `threads` threads.
+    static func runFileEntries(_ paths: [String], in output: URL, formats: [ReportFormat], threads: Int) -> [RunFileEntry?] {
+        // Each thread writes only its own indices.
+        nonisolated(unsafe) let entries = UnsafeMutableBufferPointer<RunFileEntry?>.allocate(capacity: paths.count)
+        entries.initialize(repeating: nil)
+        defer { entries.deinitialize().deallocate() }
+        let shares = min(threads, paths.count)
+        DispatchQueue.concurrentPerform(iterations: shares) { share in
+            let compact = JSONEncoder()
+            compact.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            for index in stride(from: share, to: paths.count, by: shares) {
+                guard let data = FileManager.default.contents(atPath: output.appendingPathComponent(paths[index]).path + ".json"),
+                      let report = try? JSONDecoder().decode(AnalysisReport.self, from: data),
+                      let line = try? compact.encode(report) else { continue }
+                entries[index] = RunFileEntry(line: String(decoding: line, as: UTF8.self) + "\n", summaryRow: SummaryCSV.row(report) + "\n",
+                                              worklistRow: worklistRow(report, resultsIn: output, linkPrefix: "", formats: formats),
+                                              failed: report.status == .error)
+            }
+        }
+        return Array(entries)
     }
 
     /// The worklist row of a result in the batch output `directory`, linking to its report (HTML,
