@@ -101,6 +101,20 @@ import Testing
         #expect(tooMany.status != 0 && tooMany.stderr.contains("--jobs 4 is more workers than --threads 2 allows"), "\(tooMany.stderr)")
     }
 
+    @Test func aResultThatCannotBeWrittenStopsTheRun() throws {
+        // A folder where one input's JSON must go: its rename fails, whoever runs the test.
+        let input = try makeBatchInput()
+        let output = try TestPaths.temporaryDirectory("batch-unwritable")
+        let blocked = output.appendingPathComponent("site0/series0/0-rgb8.png.json")
+        try FileManager.default.createDirectory(at: blocked.appendingPathComponent("in-the-way"), withIntermediateDirectories: true)
+        let result = try radlens(["batch", input.path, "--output", output.path, "--model", shippedModel] + Self.include)
+        #expect(result.status == 2, "a result that cannot be written is fatal: \(result.stderr)")
+        #expect(result.stderr.contains("0-rgb8.png.json"), "the error names the file: \(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: output.appendingPathComponent("results.jsonl").path))
+        let leftovers = FileManager.default.enumerator(atPath: output.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".tmp") }
+        #expect(leftovers == [], "no temporary file is left behind")
+    }
+
     @Test func missingModelIsAFatalError() throws {
         let input = try makeBatchInput(copies: 1)
         let result = try radlens(["batch", input.path, "--output", NSTemporaryDirectory() + "/radlens-nomodel", "--model", "/nonexistent"])
