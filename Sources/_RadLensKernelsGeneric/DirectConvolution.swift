@@ -264,8 +264,26 @@ extension Kernels {
             }
         }
         if kernelRows.count == op.kernelHeight && kernelColumns.count == op.kernelWidth {
-            for tap in 0..<op.tapCount {
-                reduce(input + op.tapOffsets[tap], channels: tap < op.fullTapCount ? op.channelsPerTap : op.lastTapChannels)
+            if op.channelsPerTap == lanes && op.fullTapCount >= op.tapCount && lanes == 8 {
+                // Every tap a whole block of 8 channels (most layers at AVX2): one tap a pass,
+                // all 8 channels unrolled, so the pass has no inner loop or per-tap tests.
+                let offsets = op.tapOffsets
+                for tap in 0..<op.tapCount {
+                    let source = input + offsets[tap]
+                    step(source, w)
+                    step(source + 1, w + F * lanes)
+                    step(source + 2, w + 2 * F * lanes)
+                    step(source + 3, w + 3 * F * lanes)
+                    step(source + 4, w + 4 * F * lanes)
+                    step(source + 5, w + 5 * F * lanes)
+                    step(source + 6, w + 6 * F * lanes)
+                    step(source + 7, w + 7 * F * lanes)
+                    w += 8 * F * lanes
+                }
+            } else {
+                for tap in 0..<op.tapCount {
+                    reduce(input + op.tapOffsets[tap], channels: tap < op.fullTapCount ? op.channelsPerTap : op.lastTapChannels)
+                }
             }
         } else {
             // A border tile: taps come in groups (an input channel block, or channel) of kernel
