@@ -190,100 +190,111 @@ extension Kernels {
     }
 
     /// One register tile: 2 output channel blocks x N (1...6) output pixels, or 1 block x N
-    /// (1...12) pixels, with the fused epilogue. The accumulators are named variables rather
-    /// than an array, so they always live in registers: aJ0 is pixel J of block 0; aJ1 is pixel
-    /// J of block 1, or with one block pixel J + 6. `if N > J` and `if F > 1` fold away when the
-    /// function is specialised, leaving only the FMAs this shape needs.
+    /// (1...12) pixels, with the fused epilogue. Tiles whose taps are all whole blocks of 8
+    /// channels (most tiles at 8 lanes) run `wholeBlockTile` over all their taps or, at the
+    /// border, over the list of taps that read input; others run `anyTapTile`. Each is a
+    /// function of its own: compiled as one, the register allocator had to fit every loop's
+    /// values into one assignment, and the hot loop spilled an accumulator to the stack and
+    /// back on every pass, and the border loops most of them.
     @inline(__always)
-    static func directTile<let F: Int, let N: Int>(_: InlineArray<F, Int>.Type, _: InlineArray<N, Int>.Type, _ op: DirectConvOperands,
+    static func directTile<let F: Int, let N: Int>(_ f: InlineArray<F, Int>.Type, _ n: InlineArray<N, Int>.Type, _ op: DirectConvOperands,
                                                    _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
                                                    _ output: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?,
                                                    _ bias: UnsafePointer<Float>, _ blockStride: Int, _ kernelRows: Range<Int>,
                                                    _ kernelColumns: Range<Int>) {
-        let lanes = Vector.scalarCount
-        var a00 = Vector(), a10 = Vector(), a20 = Vector(), a30 = Vector(), a40 = Vector(), a50 = Vector()
-        var a01 = Vector(), a11 = Vector(), a21 = Vector(), a31 = Vector(), a41 = Vector(), a51 = Vector()
-        let pixelStride = op.inputPixelStride
-        var w = weights
-        /// One input channel at `p` (pixel 0), its weight vectors at `weights`, into the accumulators.
-        @inline(__always) func step(_ p: UnsafePointer<Float>, _ weights: UnsafePointer<Float>) {
-            let w0 = load(weights)
-            let w1 = F > 1 ? load(weights + lanes) : Vector()
-            var x = Vector(repeating: p[0])
-            a00.addProduct(w0, x)
-            if F > 1 { a01.addProduct(w1, x) }
-            if N > 1 {
-                x = Vector(repeating: p[pixelStride])
-                a10.addProduct(w0, x)
-                if F > 1 { a11.addProduct(w1, x) }
-            }
-            if N > 2 {
-                x = Vector(repeating: p[2 * pixelStride])
-                a20.addProduct(w0, x)
-                if F > 1 { a21.addProduct(w1, x) }
-            }
-            if N > 3 {
-                x = Vector(repeating: p[3 * pixelStride])
-                a30.addProduct(w0, x)
-                if F > 1 { a31.addProduct(w1, x) }
-            }
-            if N > 4 {
-                x = Vector(repeating: p[4 * pixelStride])
-                a40.addProduct(w0, x)
-                if F > 1 { a41.addProduct(w1, x) }
-            }
-            if N > 5 {
-                x = Vector(repeating: p[5 * pixelStride])
-                a50.addProduct(w0, x)
-                if F > 1 { a51.addProduct(w1, x) }
-            }
-            if F == 1 && N > 6 { a01.addProduct(w0, Vector(repeating: p[6 * pixelStride])) }
-            if F == 1 && N > 7 { a11.addProduct(w0, Vector(repeating: p[7 * pixelStride])) }
-            if F == 1 && N > 8 { a21.addProduct(w0, Vector(repeating: p[8 * pixelStride])) }
-            if F == 1 && N > 9 { a31.addProduct(w0, Vector(repeating: p[9 * pixelStride])) }
-            if F == 1 && N > 10 { a41.addProduct(w0, Vector(repeating: p[10 * pixelStride])) }
-            if F == 1 && N > 11 { a51.addProduct(w0, Vector(repeating: p[11 * pixelStride])) }
+        let allTaps = kernelRows.count == op.kernelHeight && kernelColumns.count == op.kernelWidth
+        if !(Vector.scalarCount == 8 && op.channelsPerTap == 8 && op.fullTapCount >= op.tapCount) {
+            anyTapTile(f, n, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
+        } else if allTaps {
+            wholeBlockTile(f, n, op, 0..<op.tapCount, input, weights, output, residual, bias, blockStride)
+        } else {
+            borderTile(f, n, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
         }
+    }
+
+    /// A border tile of whole-block taps: the list of taps in `kernelRows` x `kernelColumns`
+    /// of every input channel block, in the order of the full reduction, run by `wholeBlockTile`.
+    @inline(never)
+    static func borderTile<let F: Int, let N: Int>(_ f: InlineArray<F, Int>.Type, _ n: InlineArray<N, Int>.Type, _ op: DirectConvOperands,
+                                                   _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
+                                                   _ output: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?,
+                                                   _ bias: UnsafePointer<Float>, _ blockStride: Int, _ kernelRows: Range<Int>,
+                                                   _ kernelColumns: Range<Int>) {
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: op.tapCount) { list in
+            var count = 0
+            let tapsPerGroup = op.kernelHeight * op.kernelWidth
+            for group in stride(from: 0, to: op.tapCount, by: tapsPerGroup) {
+                for ky in kernelRows {
+                    for kx in kernelColumns {
+                        list[count] = group + ky * op.kernelWidth + kx
+                        count += 1
+                    }
+                }
+            }
+            wholeBlockTile(f, n, op, UnsafeBufferPointer(rebasing: list[..<count]), input, weights, output, residual, bias, blockStride)
+        }
+    }
+
+    /// A tile whose taps (`taps`, indices into the operands' taps) are each a whole block of 8
+    /// channels: one tap a pass, its 8 channels unrolled, so the pass has no inner loop or
+    /// per-tap tests.
+    @inline(never)
+    static func wholeBlockTile<let F: Int, let N: Int, Taps: RandomAccessCollection<Int>>(
+        _: InlineArray<F, Int>.Type, _: InlineArray<N, Int>.Type, _ op: DirectConvOperands, _ taps: Taps,
+        _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
+        _ residual: UnsafePointer<Float>?, _ bias: UnsafePointer<Float>, _ blockStride: Int
+    ) {
+        let step = F * Vector.scalarCount, pixelStride = op.inputPixelStride
+        var tile = DirectTileAccumulators<F, N>()
+        let offsets = op.tapOffsets
+        for tap in taps {
+            let source = input + offsets[tap], w = weights + tap * 8 * step
+            tile.add(source, pixelStride, w)
+            tile.add(source + 1, pixelStride, w + step)
+            tile.add(source + 2, pixelStride, w + 2 * step)
+            tile.add(source + 3, pixelStride, w + 3 * step)
+            tile.add(source + 4, pixelStride, w + 4 * step)
+            tile.add(source + 5, pixelStride, w + 5 * step)
+            tile.add(source + 6, pixelStride, w + 6 * step)
+            tile.add(source + 7, pixelStride, w + 7 * step)
+        }
+        tile.finish(op, output, residual, bias, blockStride)
+    }
+
+    /// Any other tile (16 lanes, a partial last block, an unblocked input): taps of whole
+    /// blocks four channels a pass, the last partial block (or an unblocked input's single
+    /// channels) one a pass, and at the border only the taps that read input.
+    @inline(never)
+    static func anyTapTile<let F: Int, let N: Int>(_: InlineArray<F, Int>.Type, _: InlineArray<N, Int>.Type, _ op: DirectConvOperands,
+                                                   _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
+                                                   _ output: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?,
+                                                   _ bias: UnsafePointer<Float>, _ blockStride: Int, _ kernelRows: Range<Int>,
+                                                   _ kernelColumns: Range<Int>) {
+        let lanes = Vector.scalarCount, step = F * lanes, pixelStride = op.inputPixelStride
+        var tile = DirectTileAccumulators<F, N>()
+        var w = weights
         /// Reduces `channels` consecutive input channels at `source` into the accumulators.
         @inline(__always) func reduce(_ source: UnsafePointer<Float>, channels: Int) {
             if channels == lanes {
-                // A whole block, the usual tap: four channels a pass, their offsets constants
-                // (at AVX2 a channel a pass spent 8 of its 28 instructions on addresses).
+                // A whole block: four channels a pass, their offsets constants (at AVX2 a
+                // channel a pass spent 8 of its 28 instructions on addresses).
                 for group in stride(from: 0, to: lanes, by: 4) {
-                    step(source + group, w)
-                    step(source + group + 1, w + F * lanes)
-                    step(source + group + 2, w + 2 * F * lanes)
-                    step(source + group + 3, w + 3 * F * lanes)
-                    w += 4 * F * lanes
+                    tile.add(source + group, pixelStride, w)
+                    tile.add(source + group + 1, pixelStride, w + step)
+                    tile.add(source + group + 2, pixelStride, w + 2 * step)
+                    tile.add(source + group + 3, pixelStride, w + 3 * step)
+                    w += 4 * step
                 }
             } else {
                 for channel in 0..<channels {
-                    step(source + channel, w)
-                    w += F * lanes
+                    tile.add(source + channel, pixelStride, w)
+                    w += step
                 }
             }
         }
         if kernelRows.count == op.kernelHeight && kernelColumns.count == op.kernelWidth {
-            if op.channelsPerTap == lanes && op.fullTapCount >= op.tapCount && lanes == 8 {
-                // Every tap a whole block of 8 channels (most layers at AVX2): one tap a pass,
-                // all 8 channels unrolled, so the pass has no inner loop or per-tap tests.
-                let offsets = op.tapOffsets
-                for tap in 0..<op.tapCount {
-                    let source = input + offsets[tap]
-                    step(source, w)
-                    step(source + 1, w + F * lanes)
-                    step(source + 2, w + 2 * F * lanes)
-                    step(source + 3, w + 3 * F * lanes)
-                    step(source + 4, w + 4 * F * lanes)
-                    step(source + 5, w + 5 * F * lanes)
-                    step(source + 6, w + 6 * F * lanes)
-                    step(source + 7, w + 7 * F * lanes)
-                    w += 8 * F * lanes
-                }
-            } else {
-                for tap in 0..<op.tapCount {
-                    reduce(input + op.tapOffsets[tap], channels: tap < op.fullTapCount ? op.channelsPerTap : op.lastTapChannels)
-                }
+            for tap in 0..<op.tapCount {
+                reduce(input + op.tapOffsets[tap], channels: tap < op.fullTapCount ? op.channelsPerTap : op.lastTapChannels)
             }
         } else {
             // A border tile: taps come in groups (an input channel block, or channel) of kernel
@@ -292,47 +303,17 @@ extension Kernels {
             let tapsPerGroup = op.kernelHeight * op.kernelWidth
             for group in stride(from: 0, to: op.tapCount, by: tapsPerGroup) {
                 let channels = group < op.fullTapCount ? op.channelsPerTap : op.lastTapChannels
-                let groupWeights = weights + group * op.channelsPerTap * F * lanes
+                let groupWeights = weights + group * op.channelsPerTap * step
                 for ky in kernelRows {
                     for kx in kernelColumns {
                         let tap = ky * op.kernelWidth + kx
-                        w = groupWeights + tap * channels * F * lanes
+                        w = groupWeights + tap * channels * step
                         reduce(input + op.tapOffsets[group + tap], channels: channels)
                     }
                 }
             }
         }
-        // The epilogue: bias, residual and activation over every accumulator, then the stores.
-        // The residual test and the activation's switch are made once per tile, not once per
-        // accumulator: a switch per accumulator (a jump table each) dominated short reductions
-        // such as a 1-channel 3x3 stem, whose tiles reduce over only 9 channel steps.
-        /// Applies `body` to every live accumulator with its place in the tile (block 1, or with
-        /// one block pixels 6 on; and the pixel): unrolled, as `step` is, so the accumulators
-        /// stay in registers. Pixel J of block 0 is aJ0; aJ1 is pixel J of block 1, or with one
-        /// block pixel J + 6.
-        @inline(__always) func each(_ body: (inout Vector, _ second: Bool, _ pixel: Int) -> Void) {
-            body(&a00, false, 0)
-            if N > 1 { body(&a10, false, 1) }
-            if N > 2 { body(&a20, false, 2) }
-            if N > 3 { body(&a30, false, 3) }
-            if N > 4 { body(&a40, false, 4) }
-            if N > 5 { body(&a50, false, 5) }
-            let first = F > 1 ? 0 : 6
-            if N > first { body(&a01, true, 0) }
-            if N > first + 1 { body(&a11, true, 1) }
-            if N > first + 2 { body(&a21, true, 2) }
-            if N > first + 3 { body(&a31, true, 3) }
-            if N > first + 4 { body(&a41, true, 4) }
-            if N > first + 5 { body(&a51, true, 5) }
-        }
-        let bias0 = load(bias), bias1 = F > 1 ? load(bias + lanes) : bias0
-        let second = F > 1 ? blockStride : 6 * lanes, residualSecond = F > 1 ? op.residualBlockStride : 6 * lanes
-        each { a, inSecond, _ in a += inSecond ? bias1 : bias0 }
-        if let residual {
-            each { a, inSecond, pixel in a += load(residual + (inSecond ? residualSecond : 0) + pixel * lanes) }
-        }
-        activateEach(op.activation) { activate in each { a, _, _ in activate(&a) } }
-        each { a, inSecond, pixel in storeVector(a, output + (inSecond ? second : 0) + pixel * lanes) }
+        tile.finish(op, output, residual, bias, blockStride)
     }
 
     public static func depthwiseBlocked(_ op: DirectConvOperands, blockStart: Int, blockEnd: Int) {
@@ -440,5 +421,94 @@ extension Kernels {
         if let residual { each { a, pixel in a += load(residual + pixel * lanes) } }
         activateEach(op.activation) { activate in each { a, _ in activate(&a) } }
         each { a, pixel in storeVector(a, output + pixel * lanes) }
+    }
+}
+
+/// The accumulators of one direct-convolution register tile: F (1 or 2) blocks of output
+/// channels x N output pixels. They are named fields rather than an array, so that once the
+/// always-inlined methods are in place they live in registers: aJ0 is pixel J of block 0; aJ1
+/// is pixel J of block 1, or with one block pixel J + 6. `if N > J` and `if F > 1` fold away
+/// when a tile is specialised, leaving only the FMAs its shape needs.
+struct DirectTileAccumulators<let F: Int, let N: Int> {
+    var a00 = Vector(), a10 = Vector(), a20 = Vector(), a30 = Vector(), a40 = Vector(), a50 = Vector()
+    var a01 = Vector(), a11 = Vector(), a21 = Vector(), a31 = Vector(), a41 = Vector(), a51 = Vector()
+
+    /// One input channel, its pixel 0 at `p` and the others `pixelStride` apart, times its F
+    /// weight vectors at `weights`.
+    @inline(__always)
+    mutating func add(_ p: UnsafePointer<Float>, _ pixelStride: Int, _ weights: UnsafePointer<Float>) {
+        let w0 = Kernels.load(weights)
+        let w1 = F > 1 ? Kernels.load(weights + Vector.scalarCount) : Vector()
+        var x = Vector(repeating: p[0])
+        a00.addProduct(w0, x)
+        if F > 1 { a01.addProduct(w1, x) }
+        if N > 1 {
+            x = Vector(repeating: p[pixelStride])
+            a10.addProduct(w0, x)
+            if F > 1 { a11.addProduct(w1, x) }
+        }
+        if N > 2 {
+            x = Vector(repeating: p[2 * pixelStride])
+            a20.addProduct(w0, x)
+            if F > 1 { a21.addProduct(w1, x) }
+        }
+        if N > 3 {
+            x = Vector(repeating: p[3 * pixelStride])
+            a30.addProduct(w0, x)
+            if F > 1 { a31.addProduct(w1, x) }
+        }
+        if N > 4 {
+            x = Vector(repeating: p[4 * pixelStride])
+            a40.addProduct(w0, x)
+            if F > 1 { a41.addProduct(w1, x) }
+        }
+        if N > 5 {
+            x = Vector(repeating: p[5 * pixelStride])
+            a50.addProduct(w0, x)
+            if F > 1 { a51.addProduct(w1, x) }
+        }
+        if F == 1 && N > 6 { a01.addProduct(w0, Vector(repeating: p[6 * pixelStride])) }
+        if F == 1 && N > 7 { a11.addProduct(w0, Vector(repeating: p[7 * pixelStride])) }
+        if F == 1 && N > 8 { a21.addProduct(w0, Vector(repeating: p[8 * pixelStride])) }
+        if F == 1 && N > 9 { a31.addProduct(w0, Vector(repeating: p[9 * pixelStride])) }
+        if F == 1 && N > 10 { a41.addProduct(w0, Vector(repeating: p[10 * pixelStride])) }
+        if F == 1 && N > 11 { a51.addProduct(w0, Vector(repeating: p[11 * pixelStride])) }
+    }
+
+    /// Applies `body` to every live accumulator with its place in the tile (block 1, or with
+    /// one block pixels 6 on; and the pixel), unrolled as `add` is.
+    @inline(__always)
+    mutating func each(_ body: (inout Vector, _ second: Bool, _ pixel: Int) -> Void) {
+        body(&a00, false, 0)
+        if N > 1 { body(&a10, false, 1) }
+        if N > 2 { body(&a20, false, 2) }
+        if N > 3 { body(&a30, false, 3) }
+        if N > 4 { body(&a40, false, 4) }
+        if N > 5 { body(&a50, false, 5) }
+        let first = F > 1 ? 0 : 6
+        if N > first { body(&a01, true, 0) }
+        if N > first + 1 { body(&a11, true, 1) }
+        if N > first + 2 { body(&a21, true, 2) }
+        if N > first + 3 { body(&a31, true, 3) }
+        if N > first + 4 { body(&a41, true, 4) }
+        if N > first + 5 { body(&a51, true, 5) }
+    }
+
+    /// The epilogue: bias, residual and activation over every accumulator, then the stores.
+    /// The residual test and the activation's switch are made once per tile, not once per
+    /// accumulator: a switch per accumulator (a jump table each) dominated short reductions
+    /// such as a 1-channel 3x3 stem, whose tiles reduce over only 9 channel steps.
+    @inline(__always)
+    mutating func finish(_ op: DirectConvOperands, _ output: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?,
+                         _ bias: UnsafePointer<Float>, _ blockStride: Int) {
+        let lanes = Vector.scalarCount
+        let bias0 = Kernels.load(bias), bias1 = F > 1 ? Kernels.load(bias + lanes) : bias0
+        let second = F > 1 ? blockStride : 6 * lanes, residualSecond = F > 1 ? op.residualBlockStride : 6 * lanes
+        each { a, inSecond, _ in a += inSecond ? bias1 : bias0 }
+        if let residual {
+            each { a, inSecond, pixel in a += Kernels.load(residual + (inSecond ? residualSecond : 0) + pixel * lanes) }
+        }
+        Kernels.activateEach(op.activation) { activate in each { a, _, _ in activate(&a) } }
+        each { a, inSecond, pixel in Kernels.storeVector(a, output + (inSecond ? second : 0) + pixel * lanes) }
     }
 }

@@ -43,6 +43,8 @@ import Testing
         Shape(inputChannels: 20, outputChannels: 12, height: 11, width: 3, kernel: (3, 1), pads: (1, 0)),
         Shape(inputChannels: 8, outputChannels: 9, height: 10, width: 10, dilation: (2, 2), relu: true),
         Shape(inputChannels: 12, outputChannels: 8, height: 9, width: 8, kernel: (5, 5), stride: (2, 1), pads: (2, 2)),
+        // Whole 8-channel blocks at stride 2: border rows and columns run lists of taps.
+        Shape(inputChannels: 16, outputChannels: 24, height: 11, width: 21, stride: (2, 2), relu: true),
         Shape(inputChannels: 6, outputChannels: 10, height: 3, width: 3, pads: (3, 3)),                 // padding past the kernel
         Shape(inputChannels: 17, outputChannels: 17, height: 9, width: 7, groups: 17, relu: true),      // depthwise
         Shape(batch: 2, inputChannels: 32, outputChannels: 32, height: 8, width: 5, stride: (2, 2), groups: 32),
