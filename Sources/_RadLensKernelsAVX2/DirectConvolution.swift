@@ -152,45 +152,9 @@ extension Kernels {
         }
     }
 
-    @inline(__always)
-    static func directTile(blocks: Int, pixels: Int, _ op: DirectConvOperands, input: UnsafePointer<Float>,
-                           weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?,
-                           bias: UnsafePointer<Float>, blockStride: Int, kernelRows: Range<Int>,
-                           kernelColumns: Range<Int>) {
-        if blocks == 2 {
-            directTile(InlineArray<2, Int>.self, pixels: pixels, op, input: input, weights: weights, output: output,
-                       residual: residual, bias: bias, blockStride: blockStride, kernelRows: kernelRows,
-                       kernelColumns: kernelColumns)
-        } else {
-            directTile(InlineArray<1, Int>.self, pixels: pixels, op, input: input, weights: weights, output: output,
-                       residual: residual, bias: bias, blockStride: blockStride, kernelRows: kernelRows,
-                       kernelColumns: kernelColumns)
-        }
-    }
-
-    /// Dispatches to the tile specialised for `pixels` (1...6 with two blocks, 1...12 with one).
-    static func directTile<let F: Int>(_ blocks: InlineArray<F, Int>.Type, pixels: Int, _ op: DirectConvOperands,
-                                       input: UnsafePointer<Float>, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                                       residual: UnsafePointer<Float>?, bias: UnsafePointer<Float>, blockStride: Int, kernelRows: Range<Int>,
-                                       kernelColumns: Range<Int>) {
-        switch pixels {
-        case 1: directTile(blocks, InlineArray<1, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
-        case 2: directTile(blocks, InlineArray<2, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
-        case 3: directTile(blocks, InlineArray<3, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
-        case 4: directTile(blocks, InlineArray<4, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
-        case 5: directTile(blocks, InlineArray<5, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
-        case 6: directTile(blocks, InlineArray<6, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
-        case 7: directTile(blocks, InlineArray<7, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
-        case 8: directTile(blocks, InlineArray<8, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
-        case 9: directTile(blocks, InlineArray<9, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
-        case 10: directTile(blocks, InlineArray<10, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
-        case 11: directTile(blocks, InlineArray<11, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
-        default: directTile(blocks, InlineArray<12, Int>.self, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
-        }
-    }
-
     /// One register tile: 2 output channel blocks x N (1...6) output pixels, or 1 block x N
-    /// (1...12) pixels, with the fused epilogue. Tiles whose taps are all whole blocks of 8
+    /// (1...12) pixels, with the fused epilogue (Level.swift's `directTile(blocks:pixels:...)`
+    /// picks it). Tiles whose taps are all whole blocks of 8
     /// channels (most tiles at 8 lanes) run `wholeBlockTile` over all their taps or, at the
     /// border, over the list of taps that read input; others run `anyTapTile`. Each is a
     /// function of its own: compiled as one, the register allocator had to fit every loop's

@@ -3,7 +3,8 @@
 family (Tools/kernels/templates/*.swift.in) and the levels' register tiles (levels.json):
 
     Sources/<target>/<Family>.swift   the template, with the level named in its header
-    Sources/<target>/Level.swift      Vector, IntVector, the GEMM and direct-convolution tiles
+    Sources/<target>/Level.swift      Vector, IntVector, the GEMM and direct-convolution tiles, and
+                                      the switch to the direct tiles the level compiles
 
 Each level's target is compiled with its own -target-cpu (Package.swift), so the same Swift SIMD
 code becomes SSE, AVX2+FMA or AVX-512 instructions with tiles sized for that level's registers.
@@ -35,6 +36,29 @@ def doc(text):
     return "".join(f"/// {line}\n" for line in textwrap.wrap(text, 96))
 
 
+def direct_tile_dispatch(direct):
+    """The switch from a tile's runtime shape to its specialisation, with a case for each tile
+    the level runs and no others: every case is compiled, and tiles no row can take would only
+    add to the level's build time."""
+    shapes = [(direct["blocks"], pixels) for pixels in range(1, direct["pixels"] + 1)] if direct["blocks"] == 2 else []
+    shapes += [(1, pixels) for pixels in range(1, direct["singleBlockPixels"] + 1)]
+    cases = "".join(f"        case ({blocks}, {pixels}): directTile(InlineArray<{blocks}, Int>.self, InlineArray<{pixels}, Int>.self, "
+                    "op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)\n"
+                    for blocks, pixels in shapes)
+    return ("\n    /// Runs the direct-convolution tile of `blocks` x `pixels`: a case for each tile `directTileShape`\n"
+            "    /// allows, so the level compiles only the specialisations it runs.\n"
+            "    @inline(__always)\n"
+            "    static func directTile(blocks: Int, pixels: Int, _ op: DirectConvOperands, input: UnsafePointer<Float>,\n"
+            "                           weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,\n"
+            "                           residual: UnsafePointer<Float>?, bias: UnsafePointer<Float>, blockStride: Int,\n"
+            "                           kernelRows: Range<Int>, kernelColumns: Range<Int>) {\n"
+            "        switch (blocks, pixels) {\n"
+            + cases +
+            "        default: fatalError(\"no \\(blocks) x \\(pixels) direct tile at the \\(name) level\")\n"
+            "        }\n"
+            "    }\n")
+
+
 def level_swift(level):
     direct, gemm = level["direct"], level["gemm"]
     # The tiles DirectConvolution.swift.in specialises (its accumulators are named variables).
@@ -48,6 +72,7 @@ def level_swift(level):
             sys.exit(f"{level['name']}: a {blocks} x {pixels} direct tile needs {need} registers; the level has {level['registers']}")
     lanes = level["lanes"]
     return (HEADER.format(source="levels.json", level=level["name"])
+            + "import RadLensKernels\n"
             + f"\n/// {level['description']}\n"
             f"typealias Vector = SIMD{lanes}<Float>\n"
             "/// Integer lanes of the same width, for building exponents.\n"
@@ -61,6 +86,7 @@ def level_swift(level):
             f"let directTileShape = (blocks: {direct['blocks']}, pixels: {direct['pixels']}, singleBlockPixels: {direct['singleBlockPixels']})\n"
             "\nextension Kernels {\n"
             f"    public static let name = \"{level['name']}\"\n"
+            + direct_tile_dispatch(direct) +
             "}\n")
 
 
