@@ -154,12 +154,12 @@ extension Kernels {
 
     /// One register tile: 2 output channel blocks x N (1...6) output pixels, or 1 block x N
     /// (1...12) pixels, with the fused epilogue (Level.swift's `directTile(blocks:pixels:...)`
-    /// picks it). Tiles whose taps are all whole blocks of 8
-    /// channels (most tiles at 8 lanes) run `wholeBlockTile` over all their taps or, at the
-    /// border, over the list of taps that read input; others run `anyTapTile`. Each is a
-    /// function of its own: compiled as one, the register allocator had to fit every loop's
-    /// values into one assignment, and the hot loop spilled an accumulator to the stack and
-    /// back on every pass, and the border loops most of them.
+    /// picks it). Tiles whose taps are all whole blocks of 8 channels (most tiles at 8 lanes)
+    /// run `wholeBlockTile`, and tiles on a plain image `plainInputTile`, over all their taps
+    /// or, at the border, over the list of taps that read input (`borderTile`); others run
+    /// `anyTapTile`. Each is a function of its own: compiled as one, the register allocator
+    /// had to fit every loop's values into one assignment, and the hot loop spilled an
+    /// accumulator to the stack and back on every pass, and the border loops most of them.
     @inline(__always)
     static func directTile<let F: Int, let N: Int>(_ f: InlineArray<F, Int>.Type, _ n: InlineArray<N, Int>.Type, _ op: DirectConvOperands,
                                                    _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
@@ -167,17 +167,22 @@ extension Kernels {
                                                    _ bias: UnsafePointer<Float>, _ blockStride: Int, _ kernelRows: Range<Int>,
                                                    _ kernelColumns: Range<Int>) {
         let allTaps = kernelRows.count == op.kernelHeight && kernelColumns.count == op.kernelWidth
-        if !(Vector.scalarCount == 8 && op.channelsPerTap == 8 && op.fullTapCount >= op.tapCount) {
+        let wholeBlocks = Vector.scalarCount == 8 && op.channelsPerTap == 8
+        let plainInput = op.channelsPerTap != Vector.scalarCount
+        if op.fullTapCount < op.tapCount || !(wholeBlocks || plainInput) {
             anyTapTile(f, n, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
-        } else if allTaps {
+        } else if !allTaps {
+            borderTile(f, n, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
+        } else if wholeBlocks {
             wholeBlockTile(f, n, op, 0..<op.tapCount, input, weights, output, residual, bias, blockStride)
         } else {
-            borderTile(f, n, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
+            plainInputTile(f, n, op, 0..<op.tapCount, input, weights, output, residual, bias, blockStride)
         }
     }
 
-    /// A border tile of whole-block taps: the list of taps in `kernelRows` x `kernelColumns`
-    /// of every input channel block, in the order of the full reduction, run by `wholeBlockTile`.
+    /// A border tile whose taps all read the same number of channels: the list of taps in
+    /// `kernelRows` x `kernelColumns` of every input channel block (or channel), in the order of
+    /// the full reduction, run by `wholeBlockTile` or `plainInputTile`.
     @inline(never)
     static func borderTile<let F: Int, let N: Int>(_ f: InlineArray<F, Int>.Type, _ n: InlineArray<N, Int>.Type, _ op: DirectConvOperands,
                                                    _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
@@ -195,7 +200,12 @@ extension Kernels {
                     }
                 }
             }
-            wholeBlockTile(f, n, op, UnsafeBufferPointer(rebasing: list[..<count]), input, weights, output, residual, bias, blockStride)
+            let taps = UnsafeBufferPointer(rebasing: list[..<count])
+            if Vector.scalarCount == 8 && op.channelsPerTap == 8 {
+                wholeBlockTile(f, n, op, taps, input, weights, output, residual, bias, blockStride)
+            } else {
+                plainInputTile(f, n, op, taps, input, weights, output, residual, bias, blockStride)
+            }
         }
     }
 
@@ -225,9 +235,32 @@ extension Kernels {
         tile.finish(op, output, residual, bias, blockStride)
     }
 
-    /// Any other tile (16 lanes, a partial last block, an unblocked input): taps of whole
-    /// blocks four channels a pass, the last partial block (or an unblocked input's single
-    /// channels) one a pass, and at the border only the taps that read input.
+    /// A tile on a plain image, whose taps (`taps`, indices into the operands' taps) are
+    /// single channels or, for a kernel row read as consecutive floats, 3 or 7 "channels": one
+    /// tap a pass, its channels in a loop. In `anyTapTile`, with the whole-block loops beside
+    /// it, this loop kept 6 of the 12 accumulators on the stack, and a 1-channel 3x3 stem ran
+    /// at a third of the FMA rate.
+    @inline(never)
+    static func plainInputTile<let F: Int, let N: Int, Taps: RandomAccessCollection<Int>>(
+        _: InlineArray<F, Int>.Type, _: InlineArray<N, Int>.Type, _ op: DirectConvOperands, _ taps: Taps,
+        _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
+        _ residual: UnsafePointer<Float>?, _ bias: UnsafePointer<Float>, _ blockStride: Int
+    ) {
+        let step = F * Vector.scalarCount, pixelStride = op.inputPixelStride, channels = op.channelsPerTap
+        var tile = DirectTileAccumulators<F, N>()
+        let offsets = op.tapOffsets
+        for tap in taps {
+            let source = input + offsets[tap], w = weights + tap * channels * step
+            for channel in 0..<channels {
+                tile.add(source + channel, pixelStride, w + channel * step)
+            }
+        }
+        tile.finish(op, output, residual, bias, blockStride)
+    }
+
+    /// Any other tile (whole blocks of 16 channels, or a partial last block): taps of whole
+    /// blocks four channels a pass, the last partial block one channel a pass, and at the
+    /// border only the taps that read input.
     @inline(never)
     static func anyTapTile<let F: Int, let N: Int>(_: InlineArray<F, Int>.Type, _: InlineArray<N, Int>.Type, _ op: DirectConvOperands,
                                                    _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
