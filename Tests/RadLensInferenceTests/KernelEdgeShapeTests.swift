@@ -33,6 +33,8 @@ import Testing
     static let shapes: [Shape] = [
         Shape(inputChannels: 1, outputChannels: 7, height: 13, width: 11),                             // plain-input stem
         Shape(inputChannels: 3, outputChannels: 17, height: 9, width: 14, kernel: (7, 7), stride: (2, 2), pads: (3, 3), relu: true),
+        // A plain input dilated across: single-channel taps, border columns skipping kernel columns.
+        Shape(inputChannels: 2, outputChannels: 16, height: 9, width: 12, dilation: (1, 2), relu: true),
         Shape(inputChannels: 8, outputChannels: 8, height: 6, width: 6, relu: true, residual: true),
         Shape(inputChannels: 9, outputChannels: 15, height: 5, width: 13),
         Shape(inputChannels: 16, outputChannels: 16, height: 12, width: 12, residual: true),
