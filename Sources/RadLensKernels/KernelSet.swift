@@ -42,15 +42,16 @@ public protocol KernelSet: Sendable {
     static func depthwiseBlocked(_ operands: DirectConvOperands, blockStart: Int, blockEnd: Int)
 
     /// Winograd F(m x m, 3x3) input transform, m = `outputTile` (4 or 2), of tiles [tileStart,
-    /// tileEnd) of one blocked, zero-padded image into `transformed[(m+2)^2][tileEnd -
-    /// tileStart][blocks x B]`.
+    /// tileEnd) of one blocked, zero-padded image into `transformed[(m+2)^2][tilesPerPoint][blocks
+    /// x B]`, from its tile 0 on: a chunk of `tilesPerPoint` tiles may hold several images' tiles.
     static func winogradInput(_ input: UnsafePointer<Float>, outputTile: Int, blocks: Int, blockStride: Int, rowStride: Int,
-                              tilesX: Int, tileStart: Int, tileEnd: Int, transformed: UnsafeMutablePointer<Float>)
-    /// Winograd F(m x m, 3x3) output transform of `reduced[(m+2)^2][blockEnd - blockStart][tileEnd -
-    /// tileStart][B]`, with the fused bias, residual and activation of `operands` (whose output
-    /// is blocked [blocks][OH][OW][B]).
+                              tilesX: Int, tileStart: Int, tileEnd: Int, transformed: UnsafeMutablePointer<Float>, tilesPerPoint: Int)
+    /// Winograd F(m x m, 3x3) output transform of `reduced[(m+2)^2][blockEnd -
+    /// blockStart][tilesPerPoint][B]` (tiles [tileStart, tileEnd) of one image from its tile 0 on),
+    /// with the fused bias, residual and activation of `operands` (whose output is blocked
+    /// [blocks][OH][OW][B]).
     static func winogradOutput(_ reduced: UnsafePointer<Float>, outputTile: Int, tileStart: Int, tileEnd: Int, tilesX: Int,
-                               blockStart: Int, blockEnd: Int, _ operands: DirectConvOperands)
+                               blockStart: Int, blockEnd: Int, tilesPerPoint: Int, _ operands: DirectConvOperands)
 
     /// output[i] = activation(input[i]) for `count` floats (any layout).
     static func activate(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int, activation: Activation)

@@ -15,16 +15,17 @@ extension Kernels {
     /// 4x4 for F(2x2) (`winogradInput2x2`). `input` is blocked and zero-padded so that every
     /// tile lies inside it; tile t starts at row (t / tilesX) x m, column (t % tilesX) x m.
     /// Writes `transformed[xi][t - tileStart][channel]`, with `blocks` x B (the padded channel
-    /// count) floats per tile.
+    /// count) floats per tile and `tilesPerPoint` tiles per point xi.
     public static func winogradInput(_ input: UnsafePointer<Float>, outputTile: Int, blocks: Int, blockStride: Int, rowStride: Int,
-                                     tilesX: Int, tileStart: Int, tileEnd: Int, transformed: UnsafeMutablePointer<Float>) {
+                                     tilesX: Int, tileStart: Int, tileEnd: Int, transformed: UnsafeMutablePointer<Float>,
+                                     tilesPerPoint: Int) {
         if outputTile == 2 {
             return winogradInput2x2(input, blocks: blocks, blockStride: blockStride, rowStride: rowStride, tilesX: tilesX,
-                                    tileStart: tileStart, tileEnd: tileEnd, transformed: transformed)
+                                    tileStart: tileStart, tileEnd: tileEnd, transformed: transformed, tilesPerPoint: tilesPerPoint)
         }
         let lanes = Vector.scalarCount
         let channels = blocks * lanes
-        let xiStride = (tileEnd - tileStart) * channels
+        let xiStride = tilesPerPoint * channels
         withUnsafeTemporaryAllocation(of: Vector.self, capacity: 36) { scratch in
             let t = scratch.baseAddress!
             for tile in tileStart..<tileEnd {
@@ -72,15 +73,15 @@ extension Kernels {
     /// [blockStart, blockEnd) of one image back to m x m output tiles (F(2x2) in
     /// `winogradOutput2x2`), adds bias and residual,
     /// applies the activation and stores the pixels inside the output. `reduced` is
-    /// [xi][block - blockStart][tile - tileStart][B].
+    /// [xi][block - blockStart][tile - tileStart][B], with `tilesPerPoint` tiles per block.
     public static func winogradOutput(_ reduced: UnsafePointer<Float>, outputTile: Int, tileStart: Int, tileEnd: Int, tilesX: Int,
-                                      blockStart: Int, blockEnd: Int, _ op: DirectConvOperands) {
+                                      blockStart: Int, blockEnd: Int, tilesPerPoint: Int, _ op: DirectConvOperands) {
         if outputTile == 2 {
             return winogradOutput2x2(reduced, tileStart: tileStart, tileEnd: tileEnd, tilesX: tilesX, blockStart: blockStart,
-                                     blockEnd: blockEnd, op)
+                                     blockEnd: blockEnd, tilesPerPoint: tilesPerPoint, op)
         }
         let lanes = Vector.scalarCount
-        let tiles = tileEnd - tileStart
+        let tiles = tilesPerPoint
         let xiStride = (blockEnd - blockStart) * tiles * lanes
         let height = op.outputHeight, width = op.outputWidth
         withUnsafeTemporaryAllocation(of: Vector.self, capacity: 24) { scratch in
@@ -129,10 +130,10 @@ extension Kernels {
     /// The 4x4 input tile of tile t starts at row (t / tilesX) x 2, column (t % tilesX) x 2;
     /// writes `transformed[xi][t - tileStart][channel]` for the 16 points xi = 4i + j.
     static func winogradInput2x2(_ input: UnsafePointer<Float>, blocks: Int, blockStride: Int, rowStride: Int, tilesX: Int,
-                                 tileStart: Int, tileEnd: Int, transformed: UnsafeMutablePointer<Float>) {
+                                 tileStart: Int, tileEnd: Int, transformed: UnsafeMutablePointer<Float>, tilesPerPoint: Int) {
         let lanes = Vector.scalarCount
         let channels = blocks * lanes
-        let xiStride = (tileEnd - tileStart) * channels
+        let xiStride = tilesPerPoint * channels
         for tile in tileStart..<tileEnd {
             let origin = (tile / tilesX * 2) * rowStride + (tile % tilesX * 2) * lanes
             for block in 0..<blocks {
@@ -168,9 +169,9 @@ extension Kernels {
 
     /// `reduced` is [xi][block - blockStart][tile - tileStart][B] for the 16 points xi = 4i + j.
     static func winogradOutput2x2(_ reduced: UnsafePointer<Float>, tileStart: Int, tileEnd: Int, tilesX: Int,
-                                  blockStart: Int, blockEnd: Int, _ op: DirectConvOperands) {
+                                  blockStart: Int, blockEnd: Int, tilesPerPoint: Int, _ op: DirectConvOperands) {
         let lanes = Vector.scalarCount
-        let tiles = tileEnd - tileStart
+        let tiles = tilesPerPoint
         let xiStride = (blockEnd - blockStart) * tiles * lanes
         let height = op.outputHeight, width = op.outputWidth
         for block in blockStart..<blockEnd {

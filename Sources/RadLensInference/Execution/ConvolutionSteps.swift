@@ -147,21 +147,22 @@ extension ExecutionPlan {
         let (source, copyPadded) = paddedCopy(of: input, batch: batch, planes: inputBlocks, height: x[2], width: x[3], pixelFloats: lanes,
                                               padding: padding, inputIsPadded: inputIsPadded)
         let inputImage = inputBlocks * paddedHeight * paddedWidth * lanes
-        // Work units: a chunk of tiles of one image and a range of output blocks, run through
-        // all three phases by one thread so the transformed values stay in its cache. Chunks
-        // are as large as about 1 MB of scratch allows (each transformed weight is reused once
-        // per tile of a chunk), and split further until every thread has work.
+        // Work units: a chunk of the batch's tiles and a range of output blocks, run through
+        // all three phases by one thread so the transformed values stay in its cache. A chunk
+        // takes consecutive images' tiles, as many as about 1 MB of scratch allows, since each
+        // transformed weight is read once per chunk: with a chunk per image, an 8x8 map's 4
+        // tiles read all of a layer's F(4x4) weights (2.4 MB at 128 channels) per image. The
+        // count of chunks is a multiple of the threads (down to 4 tiles a chunk), then output
+        // blocks split until every thread has work.
         let blockStep = kernels.directTileBlocks
         let blockGroups = (outputBlocks + blockStep - 1) / blockStep
         let floatsPerTile = points * (channels + outputBlocks * lanes)
         let maximumTilesPerChunk = max(6, (1 << 18) / floatsPerTile)  // 2^18 floats: 1 MB
-        var tileChunks = (tiles + maximumTilesPerChunk - 1) / maximumTilesPerChunk
-        if batch * tileChunks < threads {
-            // Too few units: split tiles further (down to 4 a chunk), then output blocks.
-            tileChunks = max(tileChunks, min(max(1, tiles / 4), (threads + batch - 1) / batch))
-        }
-        let blockChunks = min(blockGroups, max(1, (threads + batch * tileChunks - 1) / (batch * tileChunks)))
-        let tilesPerChunk = (tiles + tileChunks - 1) / tileChunks
+        let batchTiles = batch * tiles
+        let fewestChunks = (batchTiles + maximumTilesPerChunk - 1) / maximumTilesPerChunk
+        let tileChunks = max(1, min(max(fewestChunks, batchTiles / 4), (fewestChunks + threads - 1) / threads * threads))
+        let blockChunks = min(blockGroups, max(1, (threads + tileChunks - 1) / tileChunks))
+        let tilesPerChunk = (batchTiles + tileChunks - 1) / tileChunks
         let blocksPerChunk = (blockGroups + blockChunks - 1) / blockChunks * blockStep
         let transformedFloats = points * tilesPerChunk * channels
         let perWorker = transformedFloats + points * blocksPerChunk * lanes * tilesPerChunk
@@ -181,19 +182,30 @@ extension ExecutionPlan {
             epilogue.residualRowStride = residual.rowStride
             epilogue.residualBlockStride = residual.blockStride
         }
-        let unitsPerImage = tileChunks * blockChunks
         return { pool in
             copyPadded?(pool)
-            pool.parallelFor(batch * unitsPerImage) { task, worker in
-                let image = task / unitsPerImage, unit = task % unitsPerImage
-                let tileStart = unit % tileChunks * tilesPerChunk, tileEnd = min(tiles, tileStart + tilesPerChunk)
-                let blockStart = unit / tileChunks * blocksPerChunk, blockEnd = min(outputBlocks, blockStart + blocksPerChunk)
-                guard tileStart < tileEnd, blockStart < blockEnd else { return }
-                let count = tileEnd - tileStart, blocks = blockEnd - blockStart
+            pool.parallelFor(tileChunks * blockChunks) { task, worker in
+                let first = task % tileChunks * tilesPerChunk, end = min(batchTiles, first + tilesPerChunk)
+                let blockStart = task / tileChunks * blocksPerChunk, blockEnd = min(outputBlocks, blockStart + blocksPerChunk)
+                guard first < end, blockStart < blockEnd else { return }
+                let count = end - first, blocks = blockEnd - blockStart
                 let transformed = scratch + worker * perWorker, reduced = transformed + transformedFloats
-                kernels.winogradInput(source + image * inputImage, outputTile: outputTile, blocks: inputBlocks,
-                                      blockStride: paddedHeight * paddedWidth * lanes, rowStride: paddedWidth * lanes, tilesX: tilesX,
-                                      tileStart: tileStart, tileEnd: tileEnd, transformed: transformed)
+                /// Calls `body` for each image with tiles in the chunk: the image, its tiles there
+                /// and the chunk position of the first.
+                func eachImage(_ body: (_ image: Int, _ tiles: Range<Int>, _ position: Int) -> Void) {
+                    var next = first
+                    while next < end {
+                        let image = next / tiles, tileStart = next - image * tiles, tileEnd = min(tiles, end - image * tiles)
+                        body(image, tileStart..<tileEnd, next - first)
+                        next = image * tiles + tileEnd
+                    }
+                }
+                eachImage { image, imageTiles, position in
+                    kernels.winogradInput(source + image * inputImage, outputTile: outputTile, blocks: inputBlocks,
+                                          blockStride: paddedHeight * paddedWidth * lanes, rowStride: paddedWidth * lanes, tilesX: tilesX,
+                                          tileStart: imageTiles.lowerBound, tileEnd: imageTiles.upperBound,
+                                          transformed: transformed + position * channels, tilesPerPoint: count)
+                }
                 var operands = reduction
                 operands.outputWidth = count
                 operands.outputRowStride = count * lanes
@@ -205,11 +217,14 @@ extension ExecutionPlan {
                     operands.weights = transformedWeights[xi]
                     kernels.directConvolve(operands, blockStart: blockStart, blockEnd: blockEnd, rowStart: 0, rowEnd: 1)
                 }
-                var finish = epilogue
-                finish.output += image * output.image
-                finish.residual = residual.map { UnsafePointer($0.origin + image * $0.image) }
-                kernels.winogradOutput(reduced, outputTile: outputTile, tileStart: tileStart, tileEnd: tileEnd, tilesX: tilesX,
-                                       blockStart: blockStart, blockEnd: blockEnd, finish)
+                eachImage { image, imageTiles, position in
+                    var finish = epilogue
+                    finish.output += image * output.image
+                    finish.residual = residual.map { UnsafePointer($0.origin + image * $0.image) }
+                    kernels.winogradOutput(reduced + position * lanes, outputTile: outputTile, tileStart: imageTiles.lowerBound,
+                                           tileEnd: imageTiles.upperBound, tilesX: tilesX, blockStart: blockStart, blockEnd: blockEnd,
+                                           tilesPerPoint: count, finish)
+                }
             }
         }
     }
