@@ -154,41 +154,59 @@ extension Kernels {
 
     /// One register tile: 2 output channel blocks x N (1...6) output pixels, or 1 block x N
     /// (1...12) pixels, with the fused epilogue (Level.swift's `directTile(blocks:pixels:...)`
-    /// picks it). Tiles whose taps are all whole blocks of 8 channels (most tiles at 8 lanes)
-    /// run `wholeBlockTile`, and tiles on a plain image `plainInputTile`, over all their taps
-    /// or, at the border, over the list of taps that read input (`borderTile`); others run
-    /// `anyTapTile`. Each is a function of its own: compiled as one, the register allocator
-    /// had to fit every loop's values into one assignment, and the hot loop spilled an
-    /// accumulator to the stack and back on every pass, and the border loops most of them.
+    /// picks it). A tile whose taps are all whole channel blocks (most tiles) runs
+    /// `wholeBlockTile`, and a tile on a plain image `plainInputTile`; a border tile, or one
+    /// with a partial last channel block, runs `tapListTile`. The loops are functions of their
+    /// own: compiled as one, the register allocator had to fit every loop's values into one
+    /// assignment, and the hot loop spilled an accumulator to the stack and back on every pass,
+    /// and the border loops most of them.
     @inline(__always)
     static func directTile<let F: Int, let N: Int>(_ f: InlineArray<F, Int>.Type, _ n: InlineArray<N, Int>.Type, _ op: DirectConvOperands,
                                                    _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
                                                    _ output: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?,
                                                    _ bias: UnsafePointer<Float>, _ blockStride: Int, _ kernelRows: Range<Int>,
                                                    _ kernelColumns: Range<Int>) {
-        let allTaps = kernelRows.count == op.kernelHeight && kernelColumns.count == op.kernelWidth
-        let wholeBlocks = Vector.scalarCount == 8 && op.channelsPerTap == 8
-        let plainInput = op.channelsPerTap != Vector.scalarCount
-        if op.fullTapCount < op.tapCount || !(wholeBlocks || plainInput) {
-            anyTapTile(f, n, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
-        } else if !allTaps {
-            borderTile(f, n, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
-        } else if wholeBlocks {
-            wholeBlockTile(f, n, op, 0..<op.tapCount, input, weights, output, residual, bias, blockStride)
+        if op.fullTapCount < op.tapCount || kernelRows.count < op.kernelHeight || kernelColumns.count < op.kernelWidth {
+            tapListTile(f, n, op, input, weights, output, residual, bias, blockStride, kernelRows, kernelColumns)
+        } else if op.channelsPerTap == Vector.scalarCount {
+            wholeBlockTile(f, n, op, input, weights, output, residual, bias, blockStride)
         } else {
-            plainInputTile(f, n, op, 0..<op.tapCount, input, weights, output, residual, bias, blockStride)
+            plainInputTile(f, n, op, input, weights, output, residual, bias, blockStride)
         }
     }
 
-    /// A border tile whose taps all read the same number of channels: the list of taps in
-    /// `kernelRows` x `kernelColumns` of every input channel block (or channel), in the order of
-    /// the full reduction, run by `wholeBlockTile` or `plainInputTile`.
+    /// A tile over all taps, each a whole block of input channels.
     @inline(never)
-    static func borderTile<let F: Int, let N: Int>(_ f: InlineArray<F, Int>.Type, _ n: InlineArray<N, Int>.Type, _ op: DirectConvOperands,
-                                                   _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
-                                                   _ output: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?,
-                                                   _ bias: UnsafePointer<Float>, _ blockStride: Int, _ kernelRows: Range<Int>,
-                                                   _ kernelColumns: Range<Int>) {
+    static func wholeBlockTile<let F: Int, let N: Int>(_: InlineArray<F, Int>.Type, _: InlineArray<N, Int>.Type, _ op: DirectConvOperands,
+                                                       _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
+                                                       _ output: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?,
+                                                       _ bias: UnsafePointer<Float>, _ blockStride: Int) {
+        var tile = DirectTileAccumulators<F, N>()
+        wholeBlockPasses(&tile, op, 0..<op.tapCount, input, weights)
+        tile.finish(op, output, residual, bias, blockStride)
+    }
+
+    /// A tile on a plain image over all taps (see `plainInputPasses`).
+    @inline(never)
+    static func plainInputTile<let F: Int, let N: Int>(_: InlineArray<F, Int>.Type, _: InlineArray<N, Int>.Type, _ op: DirectConvOperands,
+                                                       _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
+                                                       _ output: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?,
+                                                       _ bias: UnsafePointer<Float>, _ blockStride: Int) {
+        var tile = DirectTileAccumulators<F, N>()
+        plainInputPasses(&tile, op, 0..<op.tapCount, channels: op.channelsPerTap, input, weights)
+        tile.finish(op, output, residual, bias, blockStride)
+    }
+
+    /// A tile over a list of taps, in the order of the full reduction: at a border only the taps
+    /// in `kernelRows` x `kernelColumns` of every input channel block (or channel), which read
+    /// input; the whole blocks' taps run first, then those of a partial last block, which read
+    /// only its real channels and have their weights packed after the whole blocks'.
+    @inline(never)
+    static func tapListTile<let F: Int, let N: Int>(_ f: InlineArray<F, Int>.Type, _ n: InlineArray<N, Int>.Type, _ op: DirectConvOperands,
+                                                    _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
+                                                    _ output: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?,
+                                                    _ bias: UnsafePointer<Float>, _ blockStride: Int, _ kernelRows: Range<Int>,
+                                                    _ kernelColumns: Range<Int>) {
         withUnsafeTemporaryAllocation(of: Int.self, capacity: op.tapCount) { list in
             var count = 0
             let tapsPerGroup = op.kernelHeight * op.kernelWidth
@@ -200,117 +218,84 @@ extension Kernels {
                     }
                 }
             }
-            let taps = UnsafeBufferPointer(rebasing: list[..<count])
-            if Vector.scalarCount == 8 && op.channelsPerTap == 8 {
-                wholeBlockTile(f, n, op, taps, input, weights, output, residual, bias, blockStride)
+            var wholeCount = count
+            while wholeCount > 0 && list[wholeCount - 1] >= op.fullTapCount { wholeCount -= 1 }
+            let whole = UnsafeBufferPointer(rebasing: list[..<wholeCount])
+            var tile = DirectTileAccumulators<F, N>()
+            if op.channelsPerTap == Vector.scalarCount {
+                wholeBlockPasses(&tile, op, whole, input, weights)
             } else {
-                plainInputTile(f, n, op, taps, input, weights, output, residual, bias, blockStride)
+                plainInputPasses(&tile, op, whole, channels: op.channelsPerTap, input, weights)
+            }
+            if wholeCount < count {
+                // Tap t of the partial block has its weights at (fullTapCount x channelsPerTap +
+                // (t - fullTapCount) x lastTapChannels) steps: t x lastTapChannels from this base.
+                let step = F * Vector.scalarCount
+                let partialBase = weights + op.fullTapCount * (op.channelsPerTap - op.lastTapChannels) * step
+                plainInputPasses(&tile, op, UnsafeBufferPointer(rebasing: list[wholeCount..<count]), channels: op.lastTapChannels,
+                                 input, partialBase)
+            }
+            tile.finish(op, output, residual, bias, blockStride)
+        }
+    }
+
+    /// Adds `taps` (indices into the operands' taps), each a whole block of input channels, to
+    /// `tile`: one tap a pass, its channels unrolled, so the pass has no inner loop or per-tap
+    /// tests.
+    @inline(never)
+    static func wholeBlockPasses<let F: Int, let N: Int, Taps: RandomAccessCollection<Int>>(
+        _ tile: inout DirectTileAccumulators<F, N>, _ op: DirectConvOperands, _ taps: Taps,
+        _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>
+    ) {
+        let step = F * Vector.scalarCount, pixelStride = op.inputPixelStride
+        let offsets = op.tapOffsets
+        // A local copy: `tile` itself may alias the input for all the compiler knows, so
+        // it would be loaded and stored around every FMA.
+        var local = tile
+        defer { tile = local }
+        for tap in taps {
+            let source = input + offsets[tap], w = weights + tap * Vector.scalarCount * step
+            local.add(source, pixelStride, w)
+            local.add(source + 1, pixelStride, w + step)
+            local.add(source + 2, pixelStride, w + 2 * step)
+            local.add(source + 3, pixelStride, w + 3 * step)
+            local.add(source + 4, pixelStride, w + 4 * step)
+            local.add(source + 5, pixelStride, w + 5 * step)
+            local.add(source + 6, pixelStride, w + 6 * step)
+            local.add(source + 7, pixelStride, w + 7 * step)
+            if Vector.scalarCount == 16 {
+                local.add(source + 8, pixelStride, w + 8 * step)
+                local.add(source + 9, pixelStride, w + 9 * step)
+                local.add(source + 10, pixelStride, w + 10 * step)
+                local.add(source + 11, pixelStride, w + 11 * step)
+                local.add(source + 12, pixelStride, w + 12 * step)
+                local.add(source + 13, pixelStride, w + 13 * step)
+                local.add(source + 14, pixelStride, w + 14 * step)
+                local.add(source + 15, pixelStride, w + 15 * step)
             }
         }
     }
 
-    /// A tile whose taps (`taps`, indices into the operands' taps) are each a whole block of 8
-    /// channels: one tap a pass, its 8 channels unrolled, so the pass has no inner loop or
-    /// per-tap tests.
+    /// Adds `taps` (indices into the operands' taps) of `channels` channels each to `tile`: one
+    /// tap a pass, its channels in a loop. These are a plain image's taps (single channels or,
+    /// for a kernel row read as consecutive floats, 3 or 7 "channels") and a partial last
+    /// block's. In one function with the whole-block loop, this loop kept 6 of the 12
+    /// accumulators on the stack, and a 1-channel 3x3 stem ran at a third of the FMA rate.
     @inline(never)
-    static func wholeBlockTile<let F: Int, let N: Int, Taps: RandomAccessCollection<Int>>(
-        _: InlineArray<F, Int>.Type, _: InlineArray<N, Int>.Type, _ op: DirectConvOperands, _ taps: Taps,
-        _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
-        _ residual: UnsafePointer<Float>?, _ bias: UnsafePointer<Float>, _ blockStride: Int
+    static func plainInputPasses<let F: Int, let N: Int, Taps: RandomAccessCollection<Int>>(
+        _ tile: inout DirectTileAccumulators<F, N>, _ op: DirectConvOperands, _ taps: Taps, channels: Int,
+        _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>
     ) {
         let step = F * Vector.scalarCount, pixelStride = op.inputPixelStride
-        var tile = DirectTileAccumulators<F, N>()
         let offsets = op.tapOffsets
-        for tap in taps {
-            let source = input + offsets[tap], w = weights + tap * 8 * step
-            tile.add(source, pixelStride, w)
-            tile.add(source + 1, pixelStride, w + step)
-            tile.add(source + 2, pixelStride, w + 2 * step)
-            tile.add(source + 3, pixelStride, w + 3 * step)
-            tile.add(source + 4, pixelStride, w + 4 * step)
-            tile.add(source + 5, pixelStride, w + 5 * step)
-            tile.add(source + 6, pixelStride, w + 6 * step)
-            tile.add(source + 7, pixelStride, w + 7 * step)
-        }
-        tile.finish(op, output, residual, bias, blockStride)
-    }
-
-    /// A tile on a plain image, whose taps (`taps`, indices into the operands' taps) are
-    /// single channels or, for a kernel row read as consecutive floats, 3 or 7 "channels": one
-    /// tap a pass, its channels in a loop. In `anyTapTile`, with the whole-block loops beside
-    /// it, this loop kept 6 of the 12 accumulators on the stack, and a 1-channel 3x3 stem ran
-    /// at a third of the FMA rate.
-    @inline(never)
-    static func plainInputTile<let F: Int, let N: Int, Taps: RandomAccessCollection<Int>>(
-        _: InlineArray<F, Int>.Type, _: InlineArray<N, Int>.Type, _ op: DirectConvOperands, _ taps: Taps,
-        _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
-        _ residual: UnsafePointer<Float>?, _ bias: UnsafePointer<Float>, _ blockStride: Int
-    ) {
-        let step = F * Vector.scalarCount, pixelStride = op.inputPixelStride, channels = op.channelsPerTap
-        var tile = DirectTileAccumulators<F, N>()
-        let offsets = op.tapOffsets
+        var local = tile  // as in `wholeBlockPasses`
+        defer { tile = local }
         for tap in taps {
             let source = input + offsets[tap], w = weights + tap * channels * step
             for channel in 0..<channels {
-                tile.add(source + channel, pixelStride, w + channel * step)
+                local.add(source + channel, pixelStride, w + channel * step)
             }
         }
-        tile.finish(op, output, residual, bias, blockStride)
-    }
-
-    /// Any other tile (whole blocks of 16 channels, or a partial last block): taps of whole
-    /// blocks four channels a pass, the last partial block one channel a pass, and at the
-    /// border only the taps that read input.
-    @inline(never)
-    static func anyTapTile<let F: Int, let N: Int>(_: InlineArray<F, Int>.Type, _: InlineArray<N, Int>.Type, _ op: DirectConvOperands,
-                                                   _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
-                                                   _ output: UnsafeMutablePointer<Float>, _ residual: UnsafePointer<Float>?,
-                                                   _ bias: UnsafePointer<Float>, _ blockStride: Int, _ kernelRows: Range<Int>,
-                                                   _ kernelColumns: Range<Int>) {
-        let lanes = Vector.scalarCount, step = F * lanes, pixelStride = op.inputPixelStride
-        var tile = DirectTileAccumulators<F, N>()
-        var w = weights
-        /// Reduces `channels` consecutive input channels at `source` into the accumulators.
-        @inline(__always) func reduce(_ source: UnsafePointer<Float>, channels: Int) {
-            if channels == lanes {
-                // A whole block: four channels a pass, their offsets constants (at AVX2 a
-                // channel a pass spent 8 of its 28 instructions on addresses).
-                for group in stride(from: 0, to: lanes, by: 4) {
-                    tile.add(source + group, pixelStride, w)
-                    tile.add(source + group + 1, pixelStride, w + step)
-                    tile.add(source + group + 2, pixelStride, w + 2 * step)
-                    tile.add(source + group + 3, pixelStride, w + 3 * step)
-                    w += 4 * step
-                }
-            } else {
-                for channel in 0..<channels {
-                    tile.add(source + channel, pixelStride, w)
-                    w += step
-                }
-            }
-        }
-        if kernelRows.count == op.kernelHeight && kernelColumns.count == op.kernelWidth {
-            for tap in 0..<op.tapCount {
-                reduce(input + op.tapOffsets[tap], channels: tap < op.fullTapCount ? op.channelsPerTap : op.lastTapChannels)
-            }
-        } else {
-            // A border tile: taps come in groups (an input channel block, or channel) of kernel
-            // rows of kernel columns; the taps that would read only padding, and their
-            // weights, are skipped.
-            let tapsPerGroup = op.kernelHeight * op.kernelWidth
-            for group in stride(from: 0, to: op.tapCount, by: tapsPerGroup) {
-                let channels = group < op.fullTapCount ? op.channelsPerTap : op.lastTapChannels
-                let groupWeights = weights + group * op.channelsPerTap * step
-                for ky in kernelRows {
-                    for kx in kernelColumns {
-                        let tap = ky * op.kernelWidth + kx
-                        w = groupWeights + tap * channels * step
-                        reduce(input + op.tapOffsets[group + tap], channels: channels)
-                    }
-                }
-            }
-        }
-        tile.finish(op, output, residual, bias, blockStride)
     }
 
     public static func depthwiseBlocked(_ op: DirectConvOperands, blockStart: Int, blockEnd: Int) {
