@@ -152,8 +152,8 @@ extension Kernels {
         }
     }
 
-    /// One register tile: 2 output channel blocks x N (1...6) output pixels, or 1 block x N
-    /// (1...12) pixels, with the fused epilogue (Level.swift's `directTile(blocks:pixels:...)`
+    /// One register tile: F (1 or 2) output channel blocks x N (1...12) output pixels, with the
+    /// fused epilogue (Level.swift's `directTile(blocks:pixels:...)`
     /// picks it). A tile whose taps are all whole channel blocks (most tiles) runs
     /// `wholeBlockTile`, and a tile on a plain image `plainInputTile`; a border tile, or one
     /// with a partial last channel block, runs `tapListTile`. The loops are functions of their
@@ -240,21 +240,25 @@ extension Kernels {
     }
 
     /// Adds `taps` (indices into the operands' taps), each a whole block of input channels, to
-    /// `tile`: one tap a pass, its channels unrolled, so the pass has no inner loop or per-tap
-    /// tests.
-    @inline(never)
+    /// `tile`: eight channels a pass, unrolled, so the pass has no inner loop or per-tap tests.
+    /// A 16-channel block takes two passes: with all 16 unrolled, LLVM loaded the 2 x 16 weight
+    /// vectors of a 2-block tile ahead into more registers than there are, and a reduction ran
+    /// at 130-161 GFLOP/s instead of 152-170 (a standalone copy of this loop on a Xeon).
+    @inline(__always)
     static func wholeBlockPasses<let F: Int, let N: Int, Taps: RandomAccessCollection<Int>>(
         _ tile: inout DirectTileAccumulators<F, N>, _ op: DirectConvOperands, _ taps: Taps,
         _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>
-    ) {
+    ) where Taps.Index == Int {
         let step = F * Vector.scalarCount, pixelStride = op.inputPixelStride
         let offsets = op.tapOffsets
+        let passesPerTap = Vector.scalarCount / 8
         // A local copy: `tile` itself may alias the input for all the compiler knows, so
         // it would be loaded and stored around every FMA.
         var local = tile
         defer { tile = local }
-        for tap in taps {
-            let source = input + offsets[tap], w = weights + tap * Vector.scalarCount * step
+        for pass in 0..<taps.count * passesPerTap {
+            let tap = taps[taps.startIndex + pass / passesPerTap], channel = pass % passesPerTap * 8
+            let source = input + offsets[tap] + channel, w = weights + (tap * Vector.scalarCount + channel) * step
             local.add(source, pixelStride, w)
             local.add(source + 1, pixelStride, w + step)
             local.add(source + 2, pixelStride, w + 2 * step)
@@ -263,16 +267,6 @@ extension Kernels {
             local.add(source + 5, pixelStride, w + 5 * step)
             local.add(source + 6, pixelStride, w + 6 * step)
             local.add(source + 7, pixelStride, w + 7 * step)
-            if Vector.scalarCount == 16 {
-                local.add(source + 8, pixelStride, w + 8 * step)
-                local.add(source + 9, pixelStride, w + 9 * step)
-                local.add(source + 10, pixelStride, w + 10 * step)
-                local.add(source + 11, pixelStride, w + 11 * step)
-                local.add(source + 12, pixelStride, w + 12 * step)
-                local.add(source + 13, pixelStride, w + 13 * step)
-                local.add(source + 14, pixelStride, w + 14 * step)
-                local.add(source + 15, pixelStride, w + 15 * step)
-            }
         }
     }
 
@@ -281,11 +275,11 @@ extension Kernels {
     /// for a kernel row read as consecutive floats, 3 or 7 "channels") and a partial last
     /// block's. In one function with the whole-block loop, this loop kept 6 of the 12
     /// accumulators on the stack, and a 1-channel 3x3 stem ran at a third of the FMA rate.
-    @inline(never)
+    @inline(__always)
     static func plainInputPasses<let F: Int, let N: Int, Taps: RandomAccessCollection<Int>>(
         _ tile: inout DirectTileAccumulators<F, N>, _ op: DirectConvOperands, _ taps: Taps, channels: Int,
         _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>
-    ) {
+    ) where Taps.Index == Int {
         let step = F * Vector.scalarCount, pixelStride = op.inputPixelStride
         let offsets = op.tapOffsets
         var local = tile  // as in `wholeBlockPasses`
@@ -407,13 +401,15 @@ extension Kernels {
 }
 
 /// The accumulators of one direct-convolution register tile: F (1 or 2) blocks of output
-/// channels x N output pixels. They are named fields rather than an array, so that once the
-/// always-inlined methods are in place they live in registers: aJ0 is pixel J of block 0; aJ1
-/// is pixel J of block 1, or with one block pixel J + 6. `if N > J` and `if F > 1` fold away
-/// when a tile is specialised, leaving only the FMAs its shape needs.
+/// channels x N (up to 12) output pixels. They are named fields rather than an array, so that
+/// once the always-inlined methods are in place they live in registers: bJpI is pixel I of
+/// block J. `if N > I` and `if F > 1` fold away when a tile is specialised, leaving only the
+/// FMAs its shape needs.
 struct DirectTileAccumulators<let F: Int, let N: Int> {
-    var a00 = Vector(), a10 = Vector(), a20 = Vector(), a30 = Vector(), a40 = Vector(), a50 = Vector()
-    var a01 = Vector(), a11 = Vector(), a21 = Vector(), a31 = Vector(), a41 = Vector(), a51 = Vector()
+    var b0p0 = Vector(), b0p1 = Vector(), b0p2 = Vector(), b0p3 = Vector(), b0p4 = Vector(), b0p5 = Vector()
+    var b0p6 = Vector(), b0p7 = Vector(), b0p8 = Vector(), b0p9 = Vector(), b0p10 = Vector(), b0p11 = Vector()
+    var b1p0 = Vector(), b1p1 = Vector(), b1p2 = Vector(), b1p3 = Vector(), b1p4 = Vector(), b1p5 = Vector()
+    var b1p6 = Vector(), b1p7 = Vector(), b1p8 = Vector(), b1p9 = Vector(), b1p10 = Vector(), b1p11 = Vector()
 
     /// One input channel, its pixel 0 at `p` and the others `pixelStride` apart, times its F
     /// weight vectors at `weights`.
@@ -422,58 +418,94 @@ struct DirectTileAccumulators<let F: Int, let N: Int> {
         let w0 = Kernels.load(weights)
         let w1 = F > 1 ? Kernels.load(weights + Vector.scalarCount) : Vector()
         var x = Vector(repeating: p[0])
-        a00.addProduct(w0, x)
-        if F > 1 { a01.addProduct(w1, x) }
+        b0p0.addProduct(w0, x)
+        if F > 1 { b1p0.addProduct(w1, x) }
         if N > 1 {
-            x = Vector(repeating: p[pixelStride])
-            a10.addProduct(w0, x)
-            if F > 1 { a11.addProduct(w1, x) }
+            x = Vector(repeating: p[1 * pixelStride])
+            b0p1.addProduct(w0, x)
+            if F > 1 { b1p1.addProduct(w1, x) }
         }
         if N > 2 {
             x = Vector(repeating: p[2 * pixelStride])
-            a20.addProduct(w0, x)
-            if F > 1 { a21.addProduct(w1, x) }
+            b0p2.addProduct(w0, x)
+            if F > 1 { b1p2.addProduct(w1, x) }
         }
         if N > 3 {
             x = Vector(repeating: p[3 * pixelStride])
-            a30.addProduct(w0, x)
-            if F > 1 { a31.addProduct(w1, x) }
+            b0p3.addProduct(w0, x)
+            if F > 1 { b1p3.addProduct(w1, x) }
         }
         if N > 4 {
             x = Vector(repeating: p[4 * pixelStride])
-            a40.addProduct(w0, x)
-            if F > 1 { a41.addProduct(w1, x) }
+            b0p4.addProduct(w0, x)
+            if F > 1 { b1p4.addProduct(w1, x) }
         }
         if N > 5 {
             x = Vector(repeating: p[5 * pixelStride])
-            a50.addProduct(w0, x)
-            if F > 1 { a51.addProduct(w1, x) }
+            b0p5.addProduct(w0, x)
+            if F > 1 { b1p5.addProduct(w1, x) }
         }
-        if F == 1 && N > 6 { a01.addProduct(w0, Vector(repeating: p[6 * pixelStride])) }
-        if F == 1 && N > 7 { a11.addProduct(w0, Vector(repeating: p[7 * pixelStride])) }
-        if F == 1 && N > 8 { a21.addProduct(w0, Vector(repeating: p[8 * pixelStride])) }
-        if F == 1 && N > 9 { a31.addProduct(w0, Vector(repeating: p[9 * pixelStride])) }
-        if F == 1 && N > 10 { a41.addProduct(w0, Vector(repeating: p[10 * pixelStride])) }
-        if F == 1 && N > 11 { a51.addProduct(w0, Vector(repeating: p[11 * pixelStride])) }
+        if N > 6 {
+            x = Vector(repeating: p[6 * pixelStride])
+            b0p6.addProduct(w0, x)
+            if F > 1 { b1p6.addProduct(w1, x) }
+        }
+        if N > 7 {
+            x = Vector(repeating: p[7 * pixelStride])
+            b0p7.addProduct(w0, x)
+            if F > 1 { b1p7.addProduct(w1, x) }
+        }
+        if N > 8 {
+            x = Vector(repeating: p[8 * pixelStride])
+            b0p8.addProduct(w0, x)
+            if F > 1 { b1p8.addProduct(w1, x) }
+        }
+        if N > 9 {
+            x = Vector(repeating: p[9 * pixelStride])
+            b0p9.addProduct(w0, x)
+            if F > 1 { b1p9.addProduct(w1, x) }
+        }
+        if N > 10 {
+            x = Vector(repeating: p[10 * pixelStride])
+            b0p10.addProduct(w0, x)
+            if F > 1 { b1p10.addProduct(w1, x) }
+        }
+        if N > 11 {
+            x = Vector(repeating: p[11 * pixelStride])
+            b0p11.addProduct(w0, x)
+            if F > 1 { b1p11.addProduct(w1, x) }
+        }
     }
 
-    /// Applies `body` to every live accumulator with its place in the tile (block 1, or with
-    /// one block pixels 6 on; and the pixel), unrolled as `add` is.
+    /// Applies `body` to every live accumulator with its place in the tile (block 1 or not, and
+    /// the pixel), unrolled as `add` is.
     @inline(__always)
     mutating func each(_ body: (inout Vector, _ second: Bool, _ pixel: Int) -> Void) {
-        body(&a00, false, 0)
-        if N > 1 { body(&a10, false, 1) }
-        if N > 2 { body(&a20, false, 2) }
-        if N > 3 { body(&a30, false, 3) }
-        if N > 4 { body(&a40, false, 4) }
-        if N > 5 { body(&a50, false, 5) }
-        let first = F > 1 ? 0 : 6
-        if N > first { body(&a01, true, 0) }
-        if N > first + 1 { body(&a11, true, 1) }
-        if N > first + 2 { body(&a21, true, 2) }
-        if N > first + 3 { body(&a31, true, 3) }
-        if N > first + 4 { body(&a41, true, 4) }
-        if N > first + 5 { body(&a51, true, 5) }
+        body(&b0p0, false, 0)
+        if N > 1 { body(&b0p1, false, 1) }
+        if N > 2 { body(&b0p2, false, 2) }
+        if N > 3 { body(&b0p3, false, 3) }
+        if N > 4 { body(&b0p4, false, 4) }
+        if N > 5 { body(&b0p5, false, 5) }
+        if N > 6 { body(&b0p6, false, 6) }
+        if N > 7 { body(&b0p7, false, 7) }
+        if N > 8 { body(&b0p8, false, 8) }
+        if N > 9 { body(&b0p9, false, 9) }
+        if N > 10 { body(&b0p10, false, 10) }
+        if N > 11 { body(&b0p11, false, 11) }
+        guard F > 1 else { return }
+        body(&b1p0, true, 0)
+        if N > 1 { body(&b1p1, true, 1) }
+        if N > 2 { body(&b1p2, true, 2) }
+        if N > 3 { body(&b1p3, true, 3) }
+        if N > 4 { body(&b1p4, true, 4) }
+        if N > 5 { body(&b1p5, true, 5) }
+        if N > 6 { body(&b1p6, true, 6) }
+        if N > 7 { body(&b1p7, true, 7) }
+        if N > 8 { body(&b1p8, true, 8) }
+        if N > 9 { body(&b1p9, true, 9) }
+        if N > 10 { body(&b1p10, true, 10) }
+        if N > 11 { body(&b1p11, true, 11) }
     }
 
     /// The epilogue: bias, residual and activation over every accumulator, then the stores.
@@ -485,7 +517,7 @@ struct DirectTileAccumulators<let F: Int, let N: Int> {
                          _ bias: UnsafePointer<Float>, _ blockStride: Int) {
         let lanes = Vector.scalarCount
         let bias0 = Kernels.load(bias), bias1 = F > 1 ? Kernels.load(bias + lanes) : bias0
-        let second = F > 1 ? blockStride : 6 * lanes, residualSecond = F > 1 ? op.residualBlockStride : 6 * lanes
+        let second = blockStride, residualSecond = op.residualBlockStride
         each { a, inSecond, _ in a += inSecond ? bias1 : bias0 }
         if let residual {
             each { a, inSecond, pixel in a += Kernels.load(residual + (inSecond ? residualSecond : 0) + pixel * lanes) }

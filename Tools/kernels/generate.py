@@ -62,9 +62,8 @@ def direct_tile_dispatch(direct):
 def level_swift(level):
     direct, gemm = level["direct"], level["gemm"]
     # The tiles DirectConvolution.swift.in specialises (its accumulators are named variables).
-    if not (direct["blocks"] in (1, 2) and direct["pixels"] <= (6 if direct["blocks"] == 2 else 12)
-            and direct["singleBlockPixels"] <= 12):
-        sys.exit(f"{level['name']}: the direct template has tiles of 2 blocks x 1-6 pixels and 1 block x 1-12 pixels, "
+    if not (direct["blocks"] in (1, 2) and direct["pixels"] <= 12 and direct["singleBlockPixels"] <= 12):
+        sys.exit(f"{level['name']}: the direct template has tiles of 1 or 2 blocks x 1-12 pixels, "
                  f"not {direct['blocks']} x {direct['pixels']} (or 1 x {direct['singleBlockPixels']})")
     for blocks, pixels in ((direct["blocks"], direct["pixels"]), (1, direct["singleBlockPixels"])):
         need = registers_needed(level, blocks, pixels)
