@@ -28,8 +28,10 @@ extension Kernels {
         return er * unsafeBitCast(exponent, to: Vector.self)
     }
 
-    /// 1 / (1 + e^-x).
-    @_transparent
+    /// 1 / (1 + e^-x). Out of line and by value: inlined into an epilogue's activation closure,
+    /// that closure stayed out of line and took each accumulator's address, so every tile kept
+    /// its accumulators in memory (a memset and stack traffic per tile, whatever the activation).
+    @inline(never)
     static func sigmoid(_ x: Vector) -> Vector {
         1 / (1 + exponential(-x))
     }
