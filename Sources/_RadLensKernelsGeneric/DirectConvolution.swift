@@ -282,12 +282,24 @@ extension Kernels {
     ) where Taps.Index == Int {
         let step = F * Vector.scalarCount, pixelStride = op.inputPixelStride
         let offsets = op.tapOffsets
+        guard !taps.isEmpty else { return }
         var local = tile  // as in `wholeBlockPasses`
         defer { tile = local }
-        for tap in taps {
-            let source = input + offsets[tap], w = weights + tap * channels * step
-            for channel in 0..<channels {
-                local.add(source + channel, pixelStride, w + channel * step)
+        // One loop over every (tap, channel) step rather than a channel loop inside a tap loop:
+        // nested, the AVX2 level's register allocator shuffled and spilled accumulators on
+        // every channel (a 1-channel 3x3 stem ran 50% slower).
+        var index = taps.startIndex, channel = 0
+        var source = input + offsets[taps[index]], w = weights + taps[index] * channels * step
+        for _ in 0..<taps.count * channels {
+            local.add(source + channel, pixelStride, w + channel * step)
+            channel += 1
+            if channel == channels {
+                channel = 0
+                index += 1
+                if index < taps.endIndex {
+                    source = input + offsets[taps[index]]
+                    w = weights + taps[index] * channels * step
+                }
             }
         }
     }
