@@ -25,7 +25,8 @@ together the rounds time each engine for about 2 s (--quick: 0.5 s):
   ONNX Runtime profiling run records per node (graph optimisations off, so the nodes are the
   file's own).
 * % of peak: achieved GFLOP/s / (peak-per-core x threads). The default 117 GFLOP/s per core is
-  the FP32 FMA peak of this Zen 4 machine (override with --peak-per-core).
+  the FP32 FMA peak of a Zen 4 core at AVX-512; pass this CPU's with --peak-per-core (about 186 on
+  session 18's Xeon with two 512-bit FMA units, about 88 on the Zen 3 at AVX2).
 
 Does not import torch (the test venv has numpy + onnxruntime only).
 """
@@ -49,7 +50,7 @@ SHIPPED = os.path.join(REPO, "Models", "cxr-pneumonia", "model.onnx")
 SHIPPED_MANIFEST = os.path.join(REPO, "Models", "cxr-pneumonia", "manifest.json")
 DEFAULT_FIXTURES = ("resnet18-c1", "densenet121-c1", "mobilenet_v2-c1", "small_cnn-c1")
 DEFAULT_RADLENS = os.path.join(REPO, ".build", "release", "radlens")
-PEAK_PER_CORE = 117.0   # GFLOP/s, FP32 FMA peak per core of this Zen 4 machine
+PEAK_PER_CORE = 117.0   # GFLOP/s, FP32 FMA peak of a Zen 4 core (not of whatever CPU runs this)
 
 
 # --------------------------------------------------------------------------------------------
@@ -383,7 +384,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--batches", type=int, nargs="+", default=[1, 16])
     ap.add_argument("--peak-per-core", type=float, default=PEAK_PER_CORE,
-                    help=f"FP32 FMA peak GFLOP/s per core (default {PEAK_PER_CORE}: this Zen 4 machine)")
+                    help=f"FP32 FMA peak GFLOP/s per core (default {PEAK_PER_CORE}: a Zen 4 core; give this CPU's)")
     ap.add_argument("--radlens", default=DEFAULT_RADLENS, help="path of the radlens binary")
     ap.add_argument("--no-radlens", action="store_true", help="time ONNX Runtime only")
     ap.add_argument("--timeout", type=float, default=600.0, help="per radlens call, seconds")
@@ -398,7 +399,7 @@ def main() -> None:
     warmup = 1 if args.quick else 3
 
     print(f"ONNX Runtime {ort.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs; "
-          f"peak {args.peak_per_core:g} GFLOP/s per core (FP32 FMA, this Zen 4 machine; --peak-per-core)")
+          f"peak {args.peak_per_core:g} GFLOP/s per core (FP32 FMA; the default is a Zen 4 core's, --peak-per-core sets this CPU's)")
     try:
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other processes skew timings)")
     except OSError:
@@ -485,7 +486,7 @@ def main() -> None:
     for l in lines:
         print("  ".join(v.ljust(wd) if i < 2 else v.rjust(wd) for i, (v, wd) in enumerate(zip(l, widths))))
     print(f"\nGFLOP/s use this script's FLOP count (Conv + Gemm/MatMul, 2 FLOPs per multiply-add). "
-          f"%pk = % of {args.peak_per_core:g} GFLOP/s x threads (FP32 FMA peak of this Zen 4 machine). "
+          f"%pk = % of {args.peak_per_core:g} GFLOP/s x threads (FP32 FMA peak per core given by --peak-per-core). "
           f"fast rows count the direct convolution's FLOPs, so Winograd can exceed 100%.")
     errors = sorted({r["radlens_error"] for r in rows if "radlens_error" in r})
     if errors and have_radlens:
