@@ -108,14 +108,25 @@ import Testing
     /// batch as one plan, since every chunk would read all its weights from memory; a lighter
     /// model (DenseNet-121: 28 MB), and any model on one thread, still runs in chunks.
     @Test func weightHeavyModelsRunBatchesAsOnePlanOnSeveralThreads() throws {
-        func imagesPerChunk(_ model: String, threads: Int) throws -> Int? {
+        func chunkCount(_ model: String, threads: Int) throws -> Int? {
             let session = try InferenceSession(contentsOf: Self.folder.appendingPathComponent("\(model).onnx").path,
                                                options: SessionOptions(threads: threads))
-            return try session.imagesPerChunk(for: ["input": [64, 1, 64, 64]])
+            return try session.chunkCount(for: ["input": [64, 1, 64, 64]])
         }
-        #expect(try imagesPerChunk("resnet18-c1", threads: 2) == nil)
-        #expect(try imagesPerChunk("resnet18-c1", threads: 1) != nil)
-        #expect(try imagesPerChunk("densenet121-c1", threads: 2) != nil)
+        #expect(try chunkCount("resnet18-c1", threads: 2) == nil)
+        #expect(try chunkCount("resnet18-c1", threads: 1) != nil)
+        #expect(try chunkCount("densenet121-c1", threads: 2) != nil)
+    }
+
+    /// On several threads a batch runs as a multiple of the threads' count of chunks: 7 chunks
+    /// of 13 images on 2 threads kept one thread busy for 4 chunks and the other for 3.
+    @Test(arguments: [13, 16, 7]) func chunksShareABatchEvenlyBetweenThreads(batch: Int) throws {
+        var options = SessionOptions(threads: 2)
+        options.enforcesDeclaredShape = false
+        let session = try InferenceSession(contentsOf: Self.folder.appendingPathComponent("small_cnn-c1.onnx").path, options: options)
+        // At 256 x 256 the largest activation holds 2 images per chunk, so the cache bound sets the count.
+        let chunks = try #require(try session.chunkCount(for: ["input": [batch, 1, 256, 256]]))
+        #expect(chunks > 2 && chunks % 2 == 0, "batch of \(batch): \(chunks) chunks on 2 threads")
     }
 
     @Test func repeatedRunsGiveIdenticalResults() throws {
