@@ -2,7 +2,7 @@
 
     .venv-test/bin/python Benchmarks/engine_bench.py [--quick] [--json FILE] [--models ...]
                                                     [--size 224] [--threads 1 2] [--batches 1 16]
-                                                    [--peak-per-core 117] [--radlens PATH] [--rounds 3]
+                                                    [--peak-per-core GFLOPS] [--radlens PATH] [--rounds 3]
                                                     [--kernels avx2]
 
 Models (default): Models/cxr-pneumonia/model.onnx if it exists (at its fixed input size from
@@ -24,9 +24,10 @@ together the rounds time each engine for about 2 s (--quick: 0.5 s):
   onnx.shape_inference when the `onnx` package is importable, else from the tensor shapes that an
   ONNX Runtime profiling run records per node (graph optimisations off, so the nodes are the
   file's own).
-* % of peak: achieved GFLOP/s / (peak-per-core x threads). The default 117 GFLOP/s per core is
-  the FP32 FMA peak of a Zen 4 core at AVX-512; pass this CPU's with --peak-per-core (about 186 on
-  session 18's Xeon with two 512-bit FMA units, about 88 on the Zen 3 at AVX2).
+* % of peak: achieved GFLOP/s / (peak per core x threads). The peak per core is measured at the
+  start by `fma_peak.py` (a C loop of independent FMAs at the CPU's widest vectors, compiled with
+  cc; 174-176 GFLOP/s on session 19's Xeon at 512-bit), or given with --peak-per-core; without a
+  C compiler it falls back to 117, a Zen 4 core's, and says so.
 
 Does not import torch (the test venv has numpy + onnxruntime only).
 """
@@ -44,13 +45,15 @@ import time
 import numpy as np
 import onnxruntime as ort
 
+import fma_peak
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(REPO, "Tests", "Fixtures", "models")
 SHIPPED = os.path.join(REPO, "Models", "cxr-pneumonia", "model.onnx")
 SHIPPED_MANIFEST = os.path.join(REPO, "Models", "cxr-pneumonia", "manifest.json")
 DEFAULT_FIXTURES = ("resnet18-c1", "densenet121-c1", "mobilenet_v2-c1", "small_cnn-c1")
 DEFAULT_RADLENS = os.path.join(REPO, ".build", "release", "radlens")
-PEAK_PER_CORE = 117.0   # GFLOP/s, FP32 FMA peak of a Zen 4 core (not of whatever CPU runs this)
+FALLBACK_PEAK_PER_CORE = 117.0   # GFLOP/s, a Zen 4 core's FP32 FMA peak, when fma_peak.py cannot measure this CPU's
 
 
 # --------------------------------------------------------------------------------------------
@@ -383,8 +386,8 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=224, help="H = W for the fixture models (default 224)")
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--batches", type=int, nargs="+", default=[1, 16])
-    ap.add_argument("--peak-per-core", type=float, default=PEAK_PER_CORE,
-                    help=f"FP32 FMA peak GFLOP/s per core (default {PEAK_PER_CORE}: a Zen 4 core; give this CPU's)")
+    ap.add_argument("--peak-per-core", type=float,
+                    help="FP32 FMA peak GFLOP/s per core (default: measured by fma_peak.py)")
     ap.add_argument("--radlens", default=DEFAULT_RADLENS, help="path of the radlens binary")
     ap.add_argument("--no-radlens", action="store_true", help="time ONNX Runtime only")
     ap.add_argument("--timeout", type=float, default=600.0, help="per radlens call, seconds")
@@ -398,8 +401,14 @@ def main() -> None:
     min_time = (0.5 if args.quick else 2.0) / rounds
     warmup = 1 if args.quick else 3
 
+    if args.peak_per_core is not None:
+        peak_source = "given with --peak-per-core"
+    elif (measured := fma_peak.measure()) is not None:
+        args.peak_per_core, peak_source = measured[0], f"measured by fma_peak.py's {measured[1]}-bit FMA loop"
+    else:
+        args.peak_per_core, peak_source = FALLBACK_PEAK_PER_CORE, "NOT this CPU's: a Zen 4 core's, since fma_peak.py could not measure it"
     print(f"ONNX Runtime {ort.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs; "
-          f"peak {args.peak_per_core:g} GFLOP/s per core (FP32 FMA; the default is a Zen 4 core's, --peak-per-core sets this CPU's)")
+          f"peak {args.peak_per_core:.1f} GFLOP/s per core (FP32 FMA, {peak_source})")
     try:
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other processes skew timings)")
     except OSError:
@@ -486,7 +495,7 @@ def main() -> None:
     for l in lines:
         print("  ".join(v.ljust(wd) if i < 2 else v.rjust(wd) for i, (v, wd) in enumerate(zip(l, widths))))
     print(f"\nGFLOP/s use this script's FLOP count (Conv + Gemm/MatMul, 2 FLOPs per multiply-add). "
-          f"%pk = % of {args.peak_per_core:g} GFLOP/s x threads (FP32 FMA peak per core given by --peak-per-core). "
+          f"%pk = % of {args.peak_per_core:.1f} GFLOP/s x threads (FP32 FMA peak per core, {peak_source}). "
           f"fast rows count the direct convolution's FLOPs, so Winograd can exceed 100%.")
     errors = sorted({r["radlens_error"] for r in rows if "radlens_error" in r})
     if errors and have_radlens:
