@@ -51,6 +51,20 @@ import Testing
         #expect(labels.contains { $0.hasSuffix("[Winograd F(2x2,3x3)]") })
     }
 
+    /// A layer whose transformed weights would stream from L3 for few tiles runs direct.
+    /// ResNet-18 at 224x224, batch 1: its 56x56 layers stay in F(4x4); its 14x14 ones (256
+    /// channels: 9.4 MB in F(4x4) for 16 tiles) and 7x7 ones (16.8 MB in F(2x2)) run direct.
+    @Test func winogradLeavesWeightHeavyLayersWithFewTilesDirect() throws {
+        var options = SessionOptions(threads: 1, precision: .fast)
+        options.enforcesDeclaredShape = false
+        let session = try InferenceSession(contentsOf: Self.folder.appendingPathComponent("resnet18-c1.onnx").path, options: options)
+        let labels = try session.plan(for: ["input": [1, 1, 224, 224]]).labels
+        func label(_ node: String) throws -> String { try #require(labels.first { $0.contains("\"\(node)\"") }, "no layer \(node)") }
+        #expect(try label("/layer1/layer1.0/conv1/Conv").hasSuffix("[Winograd F(4x4,3x3)]"))
+        #expect(try !label("/layer3/layer3.1/conv1/Conv").contains("Winograd"))
+        #expect(try !label("/layer4/layer4.1/conv1/Conv").contains("Winograd"))
+    }
+
     /// Batch workers share one session's packed weights (`replica`): two replicas planning and
     /// running at once on their own threads, in the fast precision whose Winograd weights are
     /// transformed on first use, both match ONNX Runtime.

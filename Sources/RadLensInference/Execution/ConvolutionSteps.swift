@@ -20,7 +20,9 @@ extension ExecutionPlan {
     ///   tiles cost more than the multiplies saved, and more so with 2 threads reading at once);
     /// - with fewer, or on maps of at most 4x4 (one F(4x4) tile an image, whose 6x6 input is
     ///   mostly border; F(2x2) measured 1.6x faster on the shipped model's 4x4, 192-channel
-    ///   layers at batch 16), F(2x2) if the batch has at least 16 tiles of 2x2, else direct.
+    ///   layers at batch 16), F(2x2) if the batch has at least 16 tiles of 2x2, else direct;
+    /// - then any layer whose transformed weights exceed `winogradStreamedBytes` and come to more
+    ///   than `winogradBytesPerTile` a tile runs direct.
     static func winogradTiles(steps: [BlockedLayout.Step], weights: PreparedWeights, shapes: [String: [Int]],
                               lanes: Int, threadsSharingCache: Int) -> [Int: Int] {
         var tiles: [Int: Int] = [:]
@@ -43,8 +45,24 @@ extension ExecutionPlan {
             tiles[candidate.index] = 2
             bytes -= candidate.bytes
         }
+        for step in steps {
+            guard let index = step.source, let tile = tiles[index], case .conv(let conv) = step.layer.kind,
+                  let x = shapes[step.layer.inputs[0]], let y = shapes[step.layer.output] else { continue }
+            let points = (tile + 2) * (tile + 2)
+            let count = x[0] * ((y[2] + tile - 1) / tile) * ((y[3] + tile - 1) / tile)
+            let transformedBytes = points * ((conv.outputChannels + lanes - 1) / lanes * lanes) * conv.channelsPerGroup * 4
+            if transformedBytes > winogradStreamedBytes && transformedBytes / count > winogradBytesPerTile { tiles[index] = nil }
+        }
         return tiles
     }
+
+    /// A layer whose transformed weights outgrow this (twice a 2 MB L2) and who reads more than
+    /// `winogradBytesPerTile` of them per tile runs direct: its weights stream from L3 for too
+    /// few tiles. ResNet-18 at batch 1 on a Xeon (2 MB L2 a core): its 14x14, 256-channel layers
+    /// in F(4x4) (9.4 MB, 16 tiles) took 1.8 ms against 1.5 direct, its 7x7, 512-channel ones in
+    /// F(2x2) (16.8 MB, 16 tiles) 2.4 against 2.1, and at 2 threads 1.7-2.0 against 1.2-1.3.
+    static let winogradStreamedBytes = 4 << 20
+    static let winogradBytesPerTile = 256 << 10
 
     /// Bytes of F(4x4) weights a plan keeps in F(4x4) on layers with few tiles: about a third of
     /// a 32 MB L3, leaving room for the other weights and the activations.
