@@ -25,19 +25,26 @@ extension ExecutionPlan {
     ///   than `winogradBytesPerTile` a tile runs direct.
     static func winogradTiles(steps: [BlockedLayout.Step], weights: PreparedWeights, shapes: [String: [Int]],
                               lanes: Int, threadsSharingCache: Int) -> [Int: Int] {
+        /// Output tiles of `tile` x `tile` in the batch, and bytes of transformed weights.
+        func transformed(_ conv: ConvLayer, _ x: [Int], _ y: [Int], tile: Int) -> (tiles: Int, bytes: Int) {
+            let points = (tile + 2) * (tile + 2)
+            return (x[0] * ((y[2] + tile - 1) / tile) * ((y[3] + tile - 1) / tile),
+                    points * ((conv.outputChannels + lanes - 1) / lanes * lanes) * conv.channelsPerGroup * 4)
+        }
         var tiles: [Int: Int] = [:]
+        var layers: [Int: (conv: ConvLayer, x: [Int], y: [Int])] = [:]
         var budgetCandidates: [(index: Int, tiles: Int, bytes: Int)] = []
         var bytes = 0
         for step in steps {
             guard let index = step.source, case .conv(let conv) = step.layer.kind, weights.convs[index]!.winogradCandidate,
                   let x = shapes[step.layer.inputs[0]], let y = shapes[step.layer.output] else { continue }
-            let large = x[0] * ((y[2] + 3) / 4) * ((y[3] + 3) / 4), small = x[0] * ((y[2] + 1) / 2) * ((y[3] + 1) / 2)
-            let largeBytes = 36 * ((conv.outputChannels + lanes - 1) / lanes * lanes) * conv.channelsPerGroup * 4
-            if large >= 4 && (y[2] > 4 || y[3] > 4) {
+            layers[index] = (conv, x, y)
+            let large = transformed(conv, x, y, tile: 4), small = transformed(conv, x, y, tile: 2)
+            if large.tiles >= 4 && (y[2] > 4 || y[3] > 4) {
                 tiles[index] = 4
-                bytes += largeBytes
-                if large < 16 { budgetCandidates.append((index, large, largeBytes)) }
-            } else if small >= 16 {
+                bytes += large.bytes
+                if large.tiles < 16 { budgetCandidates.append((index, large.tiles, large.bytes)) }
+            } else if small.tiles >= 16 {
                 tiles[index] = 2
             }
         }
@@ -45,13 +52,9 @@ extension ExecutionPlan {
             tiles[candidate.index] = 2
             bytes -= candidate.bytes
         }
-        for step in steps {
-            guard let index = step.source, let tile = tiles[index], case .conv(let conv) = step.layer.kind,
-                  let x = shapes[step.layer.inputs[0]], let y = shapes[step.layer.output] else { continue }
-            let points = (tile + 2) * (tile + 2)
-            let count = x[0] * ((y[2] + tile - 1) / tile) * ((y[3] + tile - 1) / tile)
-            let transformedBytes = points * ((conv.outputChannels + lanes - 1) / lanes * lanes) * conv.channelsPerGroup * 4
-            if transformedBytes > winogradStreamedBytes && transformedBytes / count > winogradBytesPerTile { tiles[index] = nil }
+        for (index, tile) in tiles {
+            let layer = layers[index]!, chosen = transformed(layer.conv, layer.x, layer.y, tile: tile)
+            if chosen.bytes > winogradStreamedBytes && chosen.bytes / chosen.tiles > winogradBytesPerTile { tiles[index] = nil }
         }
         return tiles
     }
