@@ -61,20 +61,25 @@ public final class Analyzer {
         }
     }
 
-    /// Analyses an input already read and decoded (`DecodedInput.load`), as `analyze(path:)` does.
+    /// Analyses an input already read and decoded (`DecodedInput.load`), as `analyze(path:)` does,
+    /// using its classification if it was classified ahead with this analyzer's classifier.
     public func analyze(_ decoded: DecodedInput, displayPath: String? = nil, language: ReportLanguage = .en, heatmap: Bool = true,
                         previewSide: Int = 512, thumbnailSide: Int? = nil, dicomResults: Set<ReportFormat> = []) -> AnalysisOutcome {
-        analyze(displayPath: displayPath ?? decoded.path, language: language, heatmap: heatmap, previewSide: previewSide,
-                thumbnailSide: thumbnailSide, dicomResults: dicomResults) { input throws(AnalysisError) in
+        let ahead = (try? decoded.classification?.get()).map { $0.timings.preprocessMilliseconds + $0.timings.inferenceMilliseconds }
+        return analyze(displayPath: displayPath ?? decoded.path, language: language, heatmap: heatmap, previewSide: previewSide,
+                       thumbnailSide: thumbnailSide, dicomResults: dicomResults, aheadMilliseconds: ahead ?? 0) { input throws(AnalysisError) in
             input.sha256 = decoded.sha256
+            if let classification = decoded.classification { return try classification.get() }
             var result = try classifier.classify(try decoded.image.get())
             result.timings.decodeMilliseconds = decoded.decodeMilliseconds
             return result
         }
     }
 
+    /// `aheadMilliseconds`: the time of a classification made before this call, counted in the
+    /// report's total.
     private func analyze(displayPath: String, language: ReportLanguage, heatmap: Bool, previewSide: Int, thumbnailSide: Int?,
-                         dicomResults: Set<ReportFormat>,
+                         dicomResults: Set<ReportFormat>, aheadMilliseconds: Double = 0,
                          classify: (inout AnalysisReport.InputInfo) throws(AnalysisError) -> Classification) -> AnalysisOutcome {
         let clock = ContinuousClock()
         let start = clock.now
@@ -128,7 +133,7 @@ public final class Analyzer {
             let rendered = clock.now
             report.report = try? templates.renderText(report, manifest: manifest, language: language)
             report.timingsMs.report = (clock.now - rendered).milliseconds
-            report.timingsMs.total = (clock.now - start).milliseconds
+            report.timingsMs.total = (clock.now - start).milliseconds + aheadMilliseconds
             return AnalysisOutcome(report: report, imagePNG: imagePNG, heatmaps: heatmaps, thumbnailPNG: thumbnailPNG,
                                    overlay: overlay, studyContext: studyContext)
         } catch {

@@ -3,13 +3,16 @@ import RadLensImaging
 import RadLensModel
 
 /// One input file read, hashed and decoded for a bundle's preprocessing, before or apart from
-/// the engine: `radlens analyze` decodes its first image on a second core while the model
-/// loads. A failure is kept, to be reported as the analysis's.
+/// the engine, and perhaps classified ahead: `radlens analyze` reads, decodes and classifies
+/// its first image while the other core still checks the model. A failure is kept, to be
+/// reported as the analysis's.
 public struct DecodedInput: Sendable {
     public var path: String
     public var sha256: String?
     public var image: Result<Image, AnalysisError>
     public var decodeMilliseconds: Double
+    /// The classification `classify(with:)` made ahead, for `Analyzer.analyze(_:)` to use.
+    public var classification: Result<Classification, AnalysisError>?
 
     /// Reads and decodes `path` as `manifest`'s preprocessing needs it (JPEGs DCT-scaled, see
     /// `PreprocessingSpec.decodeTargetSize`).
@@ -20,7 +23,7 @@ public struct DecodedInput: Sendable {
         do {
             bytes = try readFile(path)
         } catch {
-            return DecodedInput(path: path, sha256: nil, image: .failure(error), decodeMilliseconds: 0)
+            return DecodedInput(path: path, sha256: nil, image: .failure(error), decodeMilliseconds: 0, classification: nil)
         }
         let sha256 = ModelBundle.sha256(bytes)
         let decoded = clock.now
@@ -28,9 +31,21 @@ public struct DecodedInput: Sendable {
         do {
             try decoder.decode(bytes, path: path, into: &image)
         } catch {
-            return DecodedInput(path: path, sha256: sha256, image: .failure(AnalysisError(.decode, error.description)), decodeMilliseconds: 0)
+            return DecodedInput(path: path, sha256: sha256, image: .failure(AnalysisError(.decode, error.description)), decodeMilliseconds: 0,
+                                classification: nil)
         }
-        return DecodedInput(path: path, sha256: sha256, image: .success(image), decodeMilliseconds: (clock.now - decoded).milliseconds)
+        return DecodedInput(path: path, sha256: sha256, image: .success(image), decodeMilliseconds: (clock.now - decoded).milliseconds,
+                            classification: nil)
+    }
+
+    /// Classifies the image ahead with `classifier`; a decode failure stays the image's.
+    public mutating func classify(with classifier: Classifier) {
+        guard case .success(let image) = image else { return }
+        classification = Result { () throws(AnalysisError) in
+            var result = try classifier.classify(image)
+            result.timings.decodeMilliseconds = decodeMilliseconds
+            return result
+        }
     }
 
     /// The bytes of the input file at `path`; a failure is the analysis's decode error.

@@ -33,8 +33,8 @@ struct ModelLocation: ParsableArguments {
         ModelBundle.prefetch { [named] in named ?? DefaultBundleSearch().found }
     }
 
-    /// An analyzer for the bundle and, with `prefetch`, that file read and decoded, while the
-    /// other core checks the model's sha256, then the packed-weight cache file's checksum, and
+    /// An analyzer for the bundle and, with `prefetch`, that file read, decoded and classified,
+    /// while the other core checks the model's sha256, then the packed-weight cache file's checksum, and
     /// parses the report templates and prepares their rendering: those of `language` and, with
     /// `html`, the page's (all when `language` is nil).
     func analyzer(options: SessionOptions, templatePath: String? = nil, prefetch: String? = nil,
@@ -52,12 +52,17 @@ struct ModelLocation: ParsableArguments {
                     return templates
                 }
             }
-            return (classifier, prefetch.map { DecodedInput.load($0, for: bundle.manifest) }, intact, templates)
+            // The first image is classified while the other core finishes its checks; nothing is
+            // reported before `load` has seen them pass.
+            var decoded = prefetch.map { DecodedInput.load($0, for: bundle.manifest) }
+            decoded?.classify(with: classifier)
+            return (classifier, decoded, intact, templates)
         }
         if let intact, !intact.value {
             // A damaged cache file: load again checking it first, which makes it a miss, and rewrite it.
             cache?.defersChecksum = false
             classifier = try Classifier(bundle: classifier.bundle, options: options, weightCache: cache)
+            decoded?.classification = nil  // Made with the damaged weights.
         }
         classifier.savePackedWeights()  // The model's sha256 matched.
         do {
