@@ -85,9 +85,12 @@ final class ThreadPool: @unchecked Sendable {
             // A worker counts itself a sleeper before it checks `published` for the last time,
             // so either it sees the new generation or this sees it and wakes it.
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+                // Taking and releasing the mutex orders this after a sleeper's last look at
+                // `published`; waking after the release spares a woken worker that preempts
+                // this thread from blocking at once on the mutex this thread still held.
                 pthread_mutex_lock(&mutex)
-                pthread_cond_broadcast(&wake)
                 pthread_mutex_unlock(&mutex)
+                pthread_cond_broadcast(&wake)
             }
             runTasks(escaping, worker: 0)
             // The caller's share is done; the others finish within a task's time.
