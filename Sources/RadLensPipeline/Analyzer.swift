@@ -65,9 +65,11 @@ public final class Analyzer {
     /// using its classification if it was classified ahead with this analyzer's classifier.
     public func analyze(_ decoded: DecodedInput, displayPath: String? = nil, language: ReportLanguage = .en, heatmap: Bool = true,
                         previewSide: Int = 512, thumbnailSide: Int? = nil, dicomResults: Set<ReportFormat> = []) -> AnalysisOutcome {
-        let ahead = (try? decoded.classification?.get()).map { $0.timings.preprocessMilliseconds + $0.timings.inferenceMilliseconds }
+        // The total counts the decode, and a classification made ahead, as a later image's does.
+        let classifiedAhead = (try? decoded.classification?.get()).map { $0.timings.preprocessMilliseconds + $0.timings.inferenceMilliseconds }
         return analyze(displayPath: displayPath ?? decoded.path, language: language, heatmap: heatmap, previewSide: previewSide,
-                       thumbnailSide: thumbnailSide, dicomResults: dicomResults, aheadMilliseconds: ahead ?? 0) { input throws(AnalysisError) in
+                       thumbnailSide: thumbnailSide, dicomResults: dicomResults,
+                       aheadMilliseconds: decoded.decodeMilliseconds + (classifiedAhead ?? 0)) { input throws(AnalysisError) in
             input.sha256 = decoded.sha256
             if let classification = decoded.classification { return try classification.get() }
             var result = try classifier.classify(try decoded.image.get())
@@ -76,8 +78,8 @@ public final class Analyzer {
         }
     }
 
-    /// `aheadMilliseconds`: the time of a classification made before this call, counted in the
-    /// report's total.
+    /// `aheadMilliseconds`: the time of stages run before this call (a prefetched input's
+    /// decode, a classification made ahead), counted in the report's total.
     private func analyze(displayPath: String, language: ReportLanguage, heatmap: Bool, previewSide: Int, thumbnailSide: Int?,
                          dicomResults: Set<ReportFormat>, aheadMilliseconds: Double = 0,
                          classify: (inout AnalysisReport.InputInfo) throws(AnalysisError) -> Classification) -> AnalysisOutcome {
