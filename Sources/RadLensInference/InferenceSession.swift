@@ -303,7 +303,7 @@ public final class InferenceSession {
     func chunkCount(for shapes: [String: [Int]]) throws(InferenceError) -> Int? {
         if let known = chunking[shapes] { return known }
         try validate(shapes)  // Errors name the batch the caller gave, not a chunk's.
-        var chunk: Int?
+        var count: Int?
         // Only a batch axis the model leaves open splits: a fixed one (a model exported for
         // batches of exactly N) may be built into its reshapes, and chunks would not validate.
         let batchIsOpen = inputs.count == 1 && (inputs[0].shape.first.map { $0 == nil } ?? false)
@@ -314,11 +314,11 @@ public final class InferenceSession {
                 let images = max(1, min(batch, Self.chunkBytes / max(1, largest * 4)))
                 let threads = pool.threadCount
                 let chunks = min(batch, ((batch + images - 1) / images + threads - 1) / threads * threads)
-                if chunks > 1 { chunk = chunks }
+                if chunks > 1 { count = chunks }
             }
         }
-        chunking[shapes] = chunk
-        return chunk
+        chunking[shapes] = count
+        return count
     }
 
     /// Floats of the largest value of one image, or nil when some layer mixes the images of a

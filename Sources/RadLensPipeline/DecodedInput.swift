@@ -12,7 +12,7 @@ public struct DecodedInput: Sendable {
     public var image: Result<Image, AnalysisError>
     public var decodeMilliseconds: Double
     /// The classification `classify(with:)` made ahead, for `Analyzer.analyze(_:)` to use.
-    public var classification: Result<Classification, AnalysisError>?
+    public var classification: Result<Classification, AnalysisError>? = nil
 
     /// Reads and decodes `path` as `manifest`'s preprocessing needs it (JPEGs DCT-scaled, see
     /// `PreprocessingSpec.decodeTargetSize`).
@@ -23,7 +23,7 @@ public struct DecodedInput: Sendable {
         do {
             bytes = try readFile(path)
         } catch {
-            return DecodedInput(path: path, sha256: nil, image: .failure(error), decodeMilliseconds: 0, classification: nil)
+            return DecodedInput(path: path, sha256: nil, image: .failure(error), decodeMilliseconds: 0)
         }
         let sha256 = ModelBundle.sha256(bytes)
         let decoded = clock.now
@@ -31,11 +31,9 @@ public struct DecodedInput: Sendable {
         do {
             try decoder.decode(bytes, path: path, into: &image)
         } catch {
-            return DecodedInput(path: path, sha256: sha256, image: .failure(AnalysisError(.decode, error.description)), decodeMilliseconds: 0,
-                                classification: nil)
+            return DecodedInput(path: path, sha256: sha256, image: .failure(AnalysisError(.decode, error.description)), decodeMilliseconds: 0)
         }
-        return DecodedInput(path: path, sha256: sha256, image: .success(image), decodeMilliseconds: (clock.now - decoded).milliseconds,
-                            classification: nil)
+        return DecodedInput(path: path, sha256: sha256, image: .success(image), decodeMilliseconds: (clock.now - decoded).milliseconds)
     }
 
     /// Classifies the image ahead with `classifier`; a decode failure stays the image's.

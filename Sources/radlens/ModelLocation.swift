@@ -34,9 +34,9 @@ struct ModelLocation: ParsableArguments {
     }
 
     /// An analyzer for the bundle and, with `prefetch`, that file read, decoded and classified,
-    /// while the other core checks the model's sha256, then the packed-weight cache file's checksum, and
-    /// parses the report templates and prepares their rendering: those of `language` and, with
-    /// `html`, the page's (all when `language` is nil).
+    /// while the other core checks the model's sha256, then the packed-weight cache file's
+    /// checksum, and parses the report templates and prepares their rendering: those of
+    /// `language` and, with `html`, the page's (all when `language` is nil).
     func analyzer(options: SessionOptions, templatePath: String? = nil, prefetch: String? = nil,
                   language: ReportLanguage? = nil, html: Bool = true) throws -> (Analyzer, DecodedInput?) {
         var cache = PackedWeightCache.standard()

@@ -129,10 +129,10 @@ final class ThreadPool: @unchecked Sendable {
         // Until its first loop a worker sleeps at once: a pool is made with its engine, often
         // well before the first inference (a cold start decodes its image in between), and
         // spinning then would take a core from the threads doing that work.
-        var spinLimit = 0
+        var pollsBeforeSleep = 0
         while true {
             var spins = 0
-            while published.load(ordering: .acquiring) == seen && spins < spinLimit {
+            while published.load(ordering: .acquiring) == seen && spins < pollsBeforeSleep {
                 rl_cpu_spin_pause()
                 spins += 1
             }
@@ -150,7 +150,7 @@ final class ThreadPool: @unchecked Sendable {
             runCurrentJob(worker: index)
             // The job's closure is released by now: the caller may leave withoutActuallyEscaping.
             pending.subtract(1, ordering: .releasing)
-            spinLimit = Self.spinLimit
+            pollsBeforeSleep = Self.spinLimit
         }
     }
 }
