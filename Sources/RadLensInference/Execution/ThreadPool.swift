@@ -8,7 +8,10 @@ import Synchronization
 /// counter before sleeping on a condition variable: consecutive layers of one inference follow
 /// each other within microseconds, and a condition-variable wake-up per layer would cost more
 /// than a small layer's work. A loop is published without the mutex; the mutex and condition
-/// variable are touched only when a worker has gone to sleep. Not reentrant: one loop at a time.
+/// variable are touched only when a worker has gone to sleep. A worker that has not joined a
+/// loop by the time the caller has taken its last task is closed out of it, so the caller never
+/// waits for a thread that is not running (a descheduled worker, or one still waking up).
+/// Not reentrant: one loop at a time.
 final class ThreadPool: @unchecked Sendable {
     /// Workers including the caller.
     let threadCount: Int
@@ -24,8 +27,13 @@ final class ThreadPool: @unchecked Sendable {
     private var shareEnds: [Int]
     /// The generation last published, readable without the mutex.
     private let published = Atomic<Int>(0)
-    /// Workers still running the current loop.
-    private let pending = Atomic<Int>(0)
+    /// The current loop's generation (its low 32 bits, in the high half), whether it is closed
+    /// to late workers (`closedFlag`), and how many workers have joined it and not yet left.
+    private let membership = Atomic<Int>(0)
+    private static let closedFlag = 1 << 31
+    private static let memberMask = closedFlag - 1
+    private static let generationMask = ~(closedFlag | memberMask)
+    private static func generationBits(_ generation: Int) -> Int { (generation & 0xFFFF_FFFF) << 32 }
     private var workers: [pthread_t] = []
     /// Polls of `published` before a worker goes to sleep, each after a spin-wait hint: about
     /// 0.25 ms on this Zen 4 (25 ns per PAUSE), longer than the serial steps between a network's
@@ -79,8 +87,8 @@ final class ThreadPool: @unchecked Sendable {
                 cursors[worker].next.store(worker * count / threadCount, ordering: .relaxed)
                 shareEnds[worker] = (worker + 1) * count / threadCount
             }
-            pending.store(threadCount - 1, ordering: .relaxed)
             generation += 1
+            membership.store(Self.generationBits(generation), ordering: .relaxed)
             published.store(generation, ordering: .sequentiallyConsistent)
             // A worker counts itself a sleeper before it checks `published` for the last time,
             // so either it sees the new generation or this sees it and wakes it.
@@ -93,11 +101,14 @@ final class ThreadPool: @unchecked Sendable {
                 pthread_cond_broadcast(&wake)
             }
             runTasks(escaping, worker: 0)
-            // The caller's share is done; the others finish within a task's time.
+            // Every task is taken. Close the loop to workers that have not joined it yet, then
+            // wait for those that did: they finish within a task's time.
+            var members = membership.bitwiseOr(Self.closedFlag, ordering: .acquiringAndReleasing).oldValue
             var spins = 0
-            while pending.load(ordering: .acquiring) > 0 {
+            while members & Self.memberMask > 0 {
                 spins += 1
                 if spins > Self.spinLimit { sched_yield() } else { rl_cpu_spin_pause() }
+                members = membership.load(ordering: .acquiring)
             }
             job = nil
         }
@@ -124,6 +135,19 @@ final class ThreadPool: @unchecked Sendable {
         }
     }
 
+    /// Counts the worker into loop `generation` unless the caller has closed it, or has
+    /// already published a later one (the worker then runs that one on its next look).
+    private func join(generation: Int) -> Bool {
+        var members = membership.load(ordering: .relaxed)
+        while members & Self.generationMask == Self.generationBits(generation) && members & Self.closedFlag == 0 {
+            let (exchanged, current) = membership.compareExchange(
+                expected: members, desired: members + 1, ordering: .acquiringAndReleasing)
+            if exchanged { return true }
+            members = current
+        }
+        return false
+    }
+
     private func workerLoop(index: Int) {
         var seen = 0
         // Until its first loop a worker sleeps at once: a pool is made with its engine, often
@@ -147,9 +171,12 @@ final class ThreadPool: @unchecked Sendable {
             }
             if shuttingDown { return }
             seen = published.load(ordering: .acquiring)
-            runCurrentJob(worker: index)
-            // The job's closure is released by now: the caller may leave withoutActuallyEscaping.
-            pending.subtract(1, ordering: .releasing)
+            if join(generation: seen) {
+                runCurrentJob(worker: index)
+                // The job's closure is released by now: the caller may leave
+                // withoutActuallyEscaping.
+                membership.subtract(1, ordering: .releasing)
+            }
             pollsBeforeSleep = Self.spinLimit
         }
     }
