@@ -36,6 +36,9 @@ public final class AntialiasedResize {
     private var horizontal: [Int: Taps] = [:]
     private var vertical: [Int: Taps] = [:]
     private var intermediate: [Float] = []
+    private var rowBlock: [Float] = []
+    /// Input rows fetched at a time from a row source.
+    static let blockRows = 8
 
     public init(width: Int, height: Int) {
         self.width = width
@@ -79,10 +82,20 @@ public final class AntialiasedResize {
 
     /// Resizes a [inputHeight, inputWidth] plane into `output` ([height, width]).
     public func apply(_ input: UnsafePointer<Float>, inputWidth: Int, inputHeight: Int, into output: UnsafeMutablePointer<Float>) {
+        apply(inputWidth: inputWidth, inputHeight: inputHeight, into: output) { rows, _ in input + rows.lowerBound * inputWidth }
+    }
+
+    /// Resizes an image of inputHeight rows of inputWidth floats into `output` ([height, width]),
+    /// fetching its rows a few at a time: `rows(range, block)` returns where those rows lie,
+    /// written into `block` (room for `blockRows` rows) or already in memory. A source converted
+    /// on the fly then needs no whole-image plane, whose fresh pages would each fault in.
+    public func apply(inputWidth: Int, inputHeight: Int, into output: UnsafeMutablePointer<Float>,
+                      rows: (Range<Int>, UnsafeMutablePointer<Float>) -> UnsafePointer<Float>) {
         if horizontal[inputWidth] == nil { horizontal[inputWidth] = Taps(input: inputWidth, output: width) }
         if vertical[inputHeight] == nil { vertical[inputHeight] = Taps(input: inputHeight, output: height) }
         let h = horizontal[inputWidth]!, v = vertical[inputHeight]!
         if intermediate.count < inputHeight * width { intermediate = [Float](repeating: 0, count: inputHeight * width) }
+        if rowBlock.count < Self.blockRows * inputWidth { rowBlock = [Float](repeating: 0, count: Self.blockRows * inputWidth) }
         intermediate.withUnsafeMutableBufferPointer { buffer in
             let temporary = buffer.baseAddress!
             // Horizontal: every input row to `width` columns. Four columns at a time, each
@@ -91,9 +104,16 @@ public final class AntialiasedResize {
             h.starts.withUnsafeBufferPointer { starts in
                 h.counts.withUnsafeBufferPointer { counts in
                     h.weights.withUnsafeBufferPointer { weights in
-                        for y in 0..<inputHeight {
-                            horizontalPass(row: input + y * inputWidth, into: temporary + y * width, starts: starts.baseAddress!,
-                                           counts: counts.baseAddress!, weights: weights.baseAddress!, maxTaps: h.maxTaps)
+                        rowBlock.withUnsafeMutableBufferPointer { block in
+                            for first in stride(from: 0, to: inputHeight, by: Self.blockRows) {
+                                let range = first..<min(first + Self.blockRows, inputHeight)
+                                let input = rows(range, block.baseAddress!)
+                                for y in range {
+                                    horizontalPass(row: input + (y - first) * inputWidth, into: temporary + y * width,
+                                                   starts: starts.baseAddress!, counts: counts.baseAddress!,
+                                                   weights: weights.baseAddress!, maxTaps: h.maxTaps)
+                                }
+                            }
                         }
                     }
                 }

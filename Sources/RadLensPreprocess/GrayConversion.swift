@@ -14,16 +14,21 @@ public struct GrayConversion: Sendable {
 
     /// Writes width*height floats to `output`.
     public func apply(_ image: Image, into output: UnsafeMutablePointer<Float>) {
+        apply(image, rows: 0..<image.height, into: output)
+    }
+
+    /// Writes the rows `rows` of the image, width floats each, to `output`.
+    public func apply(_ image: Image, rows: Range<Int>, into output: UnsafeMutablePointer<Float>) {
         let maximum = Float((1 << image.significantBits) - 1)
+        let first = rows.lowerBound * image.width * image.channels, count = rows.count * image.width
         switch image.pixels {
-        case .uint8(let samples): samples.withUnsafeBufferPointer { convert($0.baseAddress!, image, maximum, output) }
-        case .uint16(let samples): samples.withUnsafeBufferPointer { convert($0.baseAddress!, image, maximum, output) }
+        case .uint8(let samples): samples.withUnsafeBufferPointer { convert($0.baseAddress! + first, count, image.channels, maximum, output) }
+        case .uint16(let samples): samples.withUnsafeBufferPointer { convert($0.baseAddress! + first, count, image.channels, maximum, output) }
         }
     }
 
-    private func convert<T: BinaryInteger>(_ samples: UnsafePointer<T>, _ image: Image, _ maximum: Float,
+    private func convert<T: BinaryInteger>(_ samples: UnsafePointer<T>, _ count: Int, _ channels: Int, _ maximum: Float,
                                            _ output: UnsafeMutablePointer<Float>) {
-        let count = image.pixelCount, channels = image.channels
         if channels <= 2 && T.self == UInt8.self {
             // 256 quotients, each computed as below: the same floats without a division per pixel.
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) { table in

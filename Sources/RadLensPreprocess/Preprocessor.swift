@@ -16,7 +16,6 @@ public final class Preprocessor {
     public let channels: Int
     private let gray: GrayConversion
     private let resize: AntialiasedResize
-    private var plane: [Float] = []
     private var fitted: [Float] = []
 
     public init(_ spec: PreprocessingSpec, channels: Int = 1) throws(PreprocessingError) {
@@ -45,19 +44,20 @@ public final class Preprocessor {
     /// Writes the normalised [channels, height, width] model input for `image` to `output`.
     public func apply(_ image: Image, into output: UnsafeMutablePointer<Float>) {
         let width = spec.resize.width, height = spec.resize.height, area = width * height
-        if plane.count < image.pixelCount { plane = [Float](repeating: 0, count: image.pixelCount) }
         let fit = Self.fittedSize(imageWidth: image.width, imageHeight: image.height, spec: spec.resize)
-        plane.withUnsafeMutableBufferPointer { buffer in
-            gray.apply(image, into: buffer.baseAddress!)
-            if fit == (width, height) {
-                resize.apply(buffer.baseAddress!, inputWidth: image.width, inputHeight: image.height, into: output)
-                return
-            }
+        // Gray rows are made as the resize reads them: no gray plane of the whole image.
+        let grayRows = { [gray] (rows: Range<Int>, block: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> in
+            gray.apply(image, rows: rows, into: block)
+            return UnsafePointer(block)
+        }
+        if fit == (width, height) {
+            resize.apply(inputWidth: image.width, inputHeight: image.height, into: output, rows: grayRows)
+        } else {
             // Keep the aspect: resize into the fitted size, centre it on black.
             if fitted.count < fit.width * fit.height { fitted = [Float](repeating: 0, count: fit.width * fit.height) }
             fitted.withUnsafeMutableBufferPointer { small in
                 AntialiasedResize(width: fit.width, height: fit.height)
-                    .apply(buffer.baseAddress!, inputWidth: image.width, inputHeight: image.height, into: small.baseAddress!)
+                    .apply(inputWidth: image.width, inputHeight: image.height, into: small.baseAddress!, rows: grayRows)
                 let left = (width - fit.width) / 2, top = (height - fit.height) / 2
                 for i in 0..<area { output[i] = 0 }
                 for y in 0..<fit.height {
