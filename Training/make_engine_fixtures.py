@@ -443,6 +443,13 @@ def make_bad() -> None:
     _save(helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="radlens-fixtures"),
           "mismatched-shapes.onnx")
 
+    # unordered-nodes: the tiny Conv+Relu model with the Relu listed before the Conv it reads
+    tiny = _tiny_conv_graph(w, "unordered_nodes")
+    g = helper.make_graph(list(reversed(tiny.node)), tiny.name, list(tiny.input), list(tiny.output),
+                          initializer=list(tiny.initializer))
+    _save(helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="radlens-fixtures"),
+          "unordered-nodes.onnx")
+
     # nan-weights: valid Conv+Relu model whose conv weight contains a NaN
     wn = w.copy()
     wn[1, 0, 1, 1] = np.nan
@@ -550,6 +557,7 @@ Malformed models that the loader must reject with a clear error (never crash):
 | `wrong-opset.onnx` | a valid Conv+Relu model declaring default-domain opset 3 (IR version 3) |
 | `unknown-op.onnx` | a node with op_type `FancyOp` (default domain) |
 | `mismatched-shapes.onnx` | Flatten gives [N,128] but the Gemm weight is [10,100] (transB=1); then an Add of [N,10] and [3] |
+| `unordered-nodes.onnx` | a Conv+Relu model whose Relu is listed before the Conv it reads (not topologically sorted) |
 | `nan-weights.onnx` | a valid Conv+Relu model whose conv weight contains a NaN |
 | `not-onnx.onnx` | a text file |
 | `empty.onnx` | 0 bytes |

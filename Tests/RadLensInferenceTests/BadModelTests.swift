@@ -42,6 +42,12 @@ import Testing
         #expect(error?.message.contains("FancyOp") == true)
     }
 
+    @Test func nodesOutOfTopologicalOrderAreNamed() {
+        let error = loadError("unordered-nodes.onnx")
+        #expect(error?.kind == .invalidModel)
+        #expect(error?.message.contains("reads \"c\", which no earlier node produces") == true)
+    }
+
     @Test func mismatchedShapesAreCaught() {
         #expect(loadError("mismatched-shapes.onnx")?.kind == .shapeMismatch)
     }
