@@ -14,7 +14,7 @@ public enum NumPyFile {
     /// A tensor holding a copy of `array`'s values.
     private static func tensor(_ array: (shape: [Int], values: Data)) -> Tensor {
         let floats = [Float](unsafeUninitializedCapacity: array.values.count / MemoryLayout<Float>.size) { buffer, initialized in
-            array.values.copyBytes(to: buffer)
+            _ = array.values.copyBytes(to: buffer)
             initialized = buffer.count
         }
         return Tensor(shape: array.shape, data: floats)
@@ -66,15 +66,14 @@ public enum NumPyFile {
         guard headerLength > 0, headerStart + headerLength <= bytes.count else {
             throw InferenceError(.invalidInput, "truncated .npy header")
         }
-        let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
+        let header = Array(bytes[headerStart..<(headerStart + headerLength)])
         guard let descr = field("descr", in: header), let shapeText = field("shape", in: header) else {
-            throw InferenceError(.invalidInput, ".npy header lacks descr or shape: \(header)")
+            throw InferenceError(.invalidInput, ".npy header lacks descr or shape: \(String(decoding: header, as: UTF8.self))")
         }
-        if header.contains("'fortran_order': True") {
+        if offset(of: "'fortran_order': True", in: header) != nil {
             throw InferenceError(.invalidInput, "Fortran-ordered .npy arrays are not supported; save with np.ascontiguousarray")
         }
-        let shape = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "()"))
-            .split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let shape = shapeText.split(separator: ",").compactMap { Int(String($0.filter { $0 != "(" && $0 != ")" && !$0.isWhitespace })) }
         let (count, overflow) = shape.reduce((1, false)) { partial, dim in
             let product = partial.0.multipliedReportingOverflow(by: dim)
             return (product.partialValue, partial.1 || product.overflow || dim < 0)
@@ -97,15 +96,25 @@ public enum NumPyFile {
         return data
     }
 
-    private static func field(_ key: String, in header: String) -> String? {
-        guard let keyRange = header.range(of: "'\(key)':") else { return nil }
-        let rest = header[keyRange.upperBound...].drop { $0 == " " }
-        if rest.first == "'" {
-            return String(rest.dropFirst().prefix { $0 != "'" })
+    /// The value of `'key':` in a header dictionary: a quoted string's text, or a tuple with its
+    /// parentheses. (Byte search rather than Foundation's: this runs in every cold start.)
+    private static func field(_ key: String, in header: [UInt8]) -> String? {
+        let pattern = "'\(key)':"
+        guard let start = offset(of: pattern, in: header) else { return nil }
+        let rest = header[(start + pattern.utf8.count)...].drop { $0 == UInt8(ascii: " ") }
+        if rest.first == UInt8(ascii: "'") {
+            return String(decoding: rest.dropFirst().prefix { $0 != UInt8(ascii: "'") }, as: UTF8.self)
         }
-        if rest.first == "(" {
-            return String(rest.prefix { $0 != ")" }) + ")"
+        if rest.first == UInt8(ascii: "(") {
+            return String(decoding: rest.prefix { $0 != UInt8(ascii: ")") }, as: UTF8.self) + ")"
         }
         return nil
+    }
+
+    /// Where `text` first occurs in `bytes`.
+    private static func offset(of text: String, in bytes: [UInt8]) -> Int? {
+        let pattern = Array(text.utf8)
+        guard pattern.count <= bytes.count else { return nil }
+        return (0...(bytes.count - pattern.count)).first { bytes[$0..<($0 + pattern.count)].elementsEqual(pattern) }
     }
 }
