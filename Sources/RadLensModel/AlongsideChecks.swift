@@ -1,8 +1,8 @@
 import Foundation
 
-/// Checks that `ModelBundle.load` runs on the thread that verifies the model's sha256, after
-/// the hash and in the order given, while its caller goes on preparing; `load` returns only
-/// once every one has run. A cold start hands it work the first image does not wait for
+/// Checks that `ModelBundle.load` runs on the thread that verifies the model's sha256, in the
+/// order given, as they come (between the hash's chunks, or after it), while its caller goes on
+/// preparing; `load` returns only once every one has run. A cold start hands it work the first image does not wait for
 /// (the packed-weight cache file's checksum, say), so one core hashes and checks while the
 /// other builds the engine and decodes.
 public final class AlongsideChecks: @unchecked Sendable {
@@ -29,6 +29,17 @@ public final class AlongsideChecks: @unchecked Sendable {
         closed = true
         condition.signal()
         condition.unlock()
+    }
+
+    /// Runs the checks handed over so far, without waiting for more.
+    func runPending() {
+        while true {
+            condition.lock()
+            let next = pending.isEmpty ? nil : pending.removeFirst()
+            condition.unlock()
+            guard let next else { return }
+            next()
+        }
     }
 
     /// Runs the checks as they come until `close` and the last one.

@@ -1,9 +1,10 @@
 import Foundation
 
 /// A model bundle being loaded on a thread of its own: the manifest is read and the model file
-/// mapped, then the model's sha256 is checked, then the checks handed to `checks` run, in that
-/// order and all on that thread. `ModelBundle.load` starts one, or takes over the one that
-/// `ModelBundle.prefetch` started before the command line was parsed.
+/// mapped, then the model's sha256 is checked; the checks handed to `checks` run on that thread
+/// too, in the order given, as soon as they come: between the hash's chunks, then after it.
+/// `ModelBundle.load` starts one, or takes over the one that `ModelBundle.prefetch` started
+/// before the command line was parsed.
 final class BundleLoading: @unchecked Sendable {
     let checks = AlongsideChecks()
     private let opened = DispatchSemaphore(value: 0)
@@ -20,7 +21,13 @@ final class BundleLoading: @unchecked Sendable {
             bundle = resolvedPath.map { path in Result { () throws(BundleError) in try ModelBundle(unverifiedAt: path) } }
             opened.signal()
             if case .success(let bundle) = bundle {
-                do throws(BundleError) { try bundle.verify() } catch { verification = error }
+                do throws(BundleError) {
+                    // A check handed over mid-hash (the packed-weight cache file's checksum, which
+                    // the first inference needs) need not wait for the rest of the hash.
+                    try bundle.verify(betweenChunks: { checks.runPending() })
+                } catch {
+                    verification = error
+                }
                 checks.runUntilClosed()
             }
             finished.signal()

@@ -46,9 +46,9 @@ public struct ModelBundle: Sendable {
     /// buffer rather than hashed through `modelData`'s mapping: the engine reads few of the
     /// mapping's pages once packed weights are cached, and every page the hash touched there
     /// would cost a page-table entry to fill and, at exit, to tear down (about 1 ms for 14 MB).
-    func verify() throws(BundleError) {
+    func verify(betweenChunks: () -> Void = {}) throws(BundleError) {
         let modelURL = directory.appendingPathComponent(manifest.model.file)
-        let digest = try Self.sha256(contentsOf: modelURL.path)
+        let digest = try Self.sha256(contentsOf: modelURL.path, betweenChunks: betweenChunks)
         guard digest == manifest.model.sha256.lowercased() else {
             throw BundleError("\(modelURL.path): sha256 \(digest) does not match the manifest's \(manifest.model.sha256); the bundle is inconsistent")
         }
@@ -98,8 +98,8 @@ public struct ModelBundle: Sendable {
         hex(SHA256.hash(data: data))
     }
 
-    /// Hex SHA-256 of the file at `path`, read 1 MB at a time.
-    static func sha256(contentsOf path: String) throws(BundleError) -> String {
+    /// Hex SHA-256 of the file at `path`, read 1 MB at a time; `betweenChunks` runs after each.
+    static func sha256(contentsOf path: String, betweenChunks: () -> Void = {}) throws(BundleError) -> String {
         func failure() -> BundleError { BundleError("\(path): cannot read the model file (\(String(cString: strerror(errno))))") }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw failure() }
@@ -116,6 +116,7 @@ public struct ModelBundle: Sendable {
                 throw failure()
             }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            betweenChunks()
         }
         return hex(hasher.finalize())
     }
