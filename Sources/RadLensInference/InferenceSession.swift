@@ -180,7 +180,15 @@ public final class InferenceSession {
     }
 
     /// Runs the model on `feeds` (one tensor per graph input) and returns every graph output.
-    public func run(_ feeds: [String: Tensor]) throws(InferenceError) -> [String: Tensor] {
+    /// `threads` runs it on fewer of the session's threads, when another thread of the process
+    /// has a core busy (a cold start's first image, classified while the model is hashed).
+    public func run(_ feeds: [String: Tensor], threads: Int? = nil) throws(InferenceError) -> [String: Tensor] {
+        if let threads {
+            let all = pool.participants
+            pool.participants = threads
+            defer { pool.participants = all }
+            return try run(feeds)
+        }
         try requireIntactWeights()
         if let chunks = try chunkCount(for: feeds.mapValues(\.shape)) { return try runInChunks(feeds, chunks: chunks) }
         let plan = try plan(for: feeds.mapValues(\.shape))

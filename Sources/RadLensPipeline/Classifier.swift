@@ -119,8 +119,8 @@ public final class Classifier {
         return result
     }
 
-    /// Classifies a decoded image.
-    public func classify(_ image: Image) throws(AnalysisError) -> Classification {
+    /// Classifies a decoded image, on `threads` of the engine's threads (default: all).
+    public func classify(_ image: Image, threads: Int? = nil) throws(AnalysisError) -> Classification {
         let clock = ContinuousClock()
         let start = clock.now
         input.withUnsafeMutableBufferPointer { preprocessor.apply(image, into: $0.baseAddress!) }
@@ -128,7 +128,8 @@ public final class Classifier {
         let manifest = bundle.manifest
         let outputs: [String: Tensor]
         do {
-            outputs = try session.run([manifest.input.name: Tensor(shape: [1, manifest.input.channels, manifest.input.height, manifest.input.width], data: input)])
+            outputs = try session.run([manifest.input.name: Tensor(shape: [1, manifest.input.channels, manifest.input.height, manifest.input.width], data: input)],
+                                      threads: threads)
         } catch {
             throw AnalysisError(.model, error.message)
         }

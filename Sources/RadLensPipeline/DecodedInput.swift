@@ -36,11 +36,12 @@ public struct DecodedInput: Sendable {
         return DecodedInput(path: path, sha256: sha256, image: .success(image), decodeMilliseconds: (clock.now - decoded).milliseconds)
     }
 
-    /// Classifies the image ahead with `classifier`; a decode failure stays the image's.
-    public mutating func classify(with classifier: Classifier) {
+    /// Classifies the image ahead with `classifier` on `threads` of its engine threads; a
+    /// decode failure stays the image's.
+    public mutating func classify(with classifier: Classifier, threads: Int? = nil) {
         guard case .success(let image) = image else { return }
         classification = Result { () throws(AnalysisError) in
-            var result = try classifier.classify(image)
+            var result = try classifier.classify(image, threads: threads)
             result.timings.decodeMilliseconds = decodeMilliseconds
             return result
         }

@@ -6,19 +6,28 @@ import Testing
 /// writes are visible when `parallelFor` returns, whether the workers are spinning, asleep, or
 /// too late to join a loop the caller has already finished.
 @Suite struct ThreadPoolTests {
-    /// Runs `loops` loops of 1...maxTasks tasks and returns the loops whose tasks did not each
-    /// write their slot exactly once; `pause` runs between loops.
-    static func loopsWithLostOrRepeatedTasks(threads: Int, loops: Int, maxTasks: Int, pause: () -> Void) -> [Int] {
+    /// Runs `loops` loops of 1...maxTasks tasks and counts those whose tasks did not each write
+    /// their slot exactly once, or ran on a thread not taking part; `pause` runs between loops.
+    /// `participants(loop)` sets how many threads take part in each loop (default: all).
+    static func loopsWithLostOrRepeatedTasks(threads: Int, loops: Int, maxTasks: Int, participants: (Int) -> Int? = { _ in nil },
+                                             pause: () -> Void) -> Int {
         let pool = ThreadPool(threads: threads)
         let runs = UnsafeMutableBufferPointer<Int>.allocate(capacity: maxTasks)
-        defer { runs.deallocate() }
-        var failed: [Int] = []
+        let workers = UnsafeMutableBufferPointer<Int>.allocate(capacity: maxTasks)
+        defer { runs.deallocate(); workers.deallocate() }
+        var failed = 0
         for loop in 0..<loops {
             let count = 1 + loop % maxTasks
+            pool.participants = participants(loop) ?? threads
             runs.initialize(repeating: 0)
-            pool.parallelFor(count) { task, _ in runs[task] += 1 }
-            if runs[0..<count].contains(where: { $0 != 1 }) || runs[count...].contains(where: { $0 != 0 }) {
-                failed.append(loop)
+            workers.initialize(repeating: 0)
+            pool.parallelFor(count) { task, worker in
+                runs[task] += 1
+                workers[task] = worker
+            }
+            if runs[0..<count].contains(where: { $0 != 1 }) || runs[count...].contains(where: { $0 != 0 })
+                || workers[0..<count].contains(where: { $0 >= pool.participants }) {
+                failed += 1
             }
             pause()
         }
@@ -27,13 +36,20 @@ import Testing
 
     @Test(arguments: [2, 3, 4])
     func everyTaskRunsOnceBackToBack(threads: Int) {
-        #expect(Self.loopsWithLostOrRepeatedTasks(threads: threads, loops: 20_000, maxTasks: 17, pause: {}) == [])
+        #expect(Self.loopsWithLostOrRepeatedTasks(threads: threads, loops: 20_000, maxTasks: 17, pause: {}) == 0)
+    }
+
+    /// Loops on fewer threads than the pool has (a cold start's first image leaves a core to
+    /// the model's hash) use only the first threads, and every task still runs once.
+    @Test func everyTaskRunsOnceOnFewerThreads() {
+        #expect(Self.loopsWithLostOrRepeatedTasks(threads: 4, loops: 20_000, maxTasks: 17, participants: { 1 + $0 % 4 }, pause: {}) == 0)
+        #expect(Self.loopsWithLostOrRepeatedTasks(threads: 3, loops: 200, maxTasks: 5, participants: { 1 + $0 % 3 }, pause: { usleep(1_500) }) == 0)
     }
 
     /// Workers fall asleep between these loops (their spin is about 0.25-0.6 ms), so most loops
     /// are finished by the caller before a worker wakes, and the late worker must stay out.
     @Test(arguments: [2, 3])
     func everyTaskRunsOnceWhenWorkersWakeLate(threads: Int) {
-        #expect(Self.loopsWithLostOrRepeatedTasks(threads: threads, loops: 300, maxTasks: 5, pause: { usleep(1_500) }) == [])
+        #expect(Self.loopsWithLostOrRepeatedTasks(threads: threads, loops: 300, maxTasks: 5, pause: { usleep(1_500) }) == 0)
     }
 }

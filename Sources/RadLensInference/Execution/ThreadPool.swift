@@ -15,6 +15,15 @@ import Synchronization
 final class ThreadPool: @unchecked Sendable {
     /// Workers including the caller.
     let threadCount: Int
+    /// How many of the threads (the caller first) take part in loops from now on, at most
+    /// `threadCount`: fewer while another thread of the process has a core busy.
+    var participants: Int {
+        get { participating }
+        set { participating = min(max(1, newValue), threadCount) }
+    }
+    private var participating: Int
+    /// `participating` when the current loop was published: workers read it once they see it.
+    private let loopThreads = Atomic<Int>(0)
     private var mutex = pthread_mutex_t()
     private var wake = pthread_cond_t()
     private var generation = 0
@@ -43,6 +52,7 @@ final class ThreadPool: @unchecked Sendable {
 
     init(threads: Int) {
         threadCount = max(1, threads)
+        participating = threadCount
         cursors = (0..<threadCount).map { _ in TaskCursor() }
         shareEnds = Array(repeating: 0, count: threadCount)
         pthread_mutex_init(&mutex, nil)
@@ -75,17 +85,19 @@ final class ThreadPool: @unchecked Sendable {
     /// `worker` (0..<threadCount) indexes per-thread scratch memory.
     func parallelFor(_ count: Int, _ body: (_ task: Int, _ worker: Int) -> Void) {
         if count == 0 { return }
-        if threadCount == 1 || count == 1 {
+        let threads = participating
+        if threads == 1 || count == 1 {
             for task in 0..<count { body(task, 0) }
             return
         }
         withoutActuallyEscaping(body) { escaping in
             // Workers read these only after they see the new generation, and the previous loop's
-            // workers are all done (`pending` reached 0), so plain stores are safe here.
+            // joined workers are all done, so plain stores are safe here.
             job = escaping
-            for worker in 0..<threadCount {
-                cursors[worker].next.store(worker * count / threadCount, ordering: .relaxed)
-                shareEnds[worker] = (worker + 1) * count / threadCount
+            loopThreads.store(threads, ordering: .relaxed)
+            for worker in 0..<threads {
+                cursors[worker].next.store(worker * count / threads, ordering: .relaxed)
+                shareEnds[worker] = (worker + 1) * count / threads
             }
             generation += 1
             membership.store(Self.generationBits(generation), ordering: .relaxed)
@@ -125,8 +137,9 @@ final class ThreadPool: @unchecked Sendable {
     /// rows, which are still in its own cache (the small CNN at 2 threads: +5%); taking from
     /// the others keeps a thread that the machine slowed down from holding up the loop.
     private func runTasks(_ body: (Int, Int) -> Void, worker: Int) {
-        for offset in 0..<threadCount {
-            let share = (worker + offset) % threadCount, end = shareEnds[share]
+        let threads = loopThreads.load(ordering: .relaxed)
+        for offset in 0..<threads {
+            let share = (worker + offset) % threads, end = shareEnds[share]
             while true {
                 let task = cursors[share].next.wrappingAdd(1, ordering: .relaxed).oldValue
                 if task >= end { break }
@@ -135,10 +148,12 @@ final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    /// Counts the worker into loop `generation` unless the caller has closed it, or has
-    /// already published a later one (the worker then runs that one on its next look).
-    private func join(generation: Int) -> Bool {
+    /// Counts the worker into loop `generation` unless the caller has closed it, has already
+    /// published a later one (the worker then runs that one on its next look), or runs it on
+    /// fewer threads than this worker's index.
+    private func join(generation: Int, worker: Int) -> Bool {
         var members = membership.load(ordering: .relaxed)
+        if worker >= loopThreads.load(ordering: .relaxed) { return false }
         while members & Self.generationMask == Self.generationBits(generation) && members & Self.closedFlag == 0 {
             let (exchanged, current) = membership.compareExchange(
                 expected: members, desired: members + 1, ordering: .acquiringAndReleasing)
@@ -171,13 +186,13 @@ final class ThreadPool: @unchecked Sendable {
             }
             if shuttingDown { return }
             seen = published.load(ordering: .acquiring)
-            if join(generation: seen) {
+            if join(generation: seen, worker: index) {
                 runCurrentJob(worker: index)
                 // The job's closure is released by now: the caller may leave
                 // withoutActuallyEscaping.
                 membership.subtract(1, ordering: .releasing)
+                pollsBeforeSleep = Self.spinLimit
             }
-            pollsBeforeSleep = Self.spinLimit
         }
     }
 }
