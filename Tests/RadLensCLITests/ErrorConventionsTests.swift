@@ -70,6 +70,19 @@ import Testing
         #expect(result.stderr.contains("Usage: radlens analyze"))
     }
 
+    /// `analyze` is parsed on its own when its command line is clean (a faster start); help,
+    /// completion requests and mistakes still get the whole tool's answers.
+    @Test func analyzeAnswersHelpAndMistakesAsTheWholeToolDoes() throws {
+        let help = try radlens(["analyze", "--help"])
+        #expect(help.status == 0)
+        #expect(help.stdoutText.contains("USAGE: radlens analyze <files>"))
+        let unknown = try radlens(["analyze", "--no-such-option", "x.jpeg"])
+        #expect(unknown.status == 64)
+        #expect(unknown.stderr.contains("Unknown option '--no-such-option'") && unknown.stderr.contains("Usage: radlens analyze"))
+        let completion = try radlens(["--generate-completion-script", "bash"])
+        #expect(completion.status == 0 && completion.stdoutText.contains("analyze"))
+    }
+
     @Test func jsonModeStillWritesErrorsToStandardError() throws {
         let corrupt = TestPaths.fixture("malformed/jpeg-truncated-at-300.jpeg").path
         let result = try radlens(["inspect", corrupt, "--format", "json"])
