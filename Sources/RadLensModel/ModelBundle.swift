@@ -25,7 +25,8 @@ public struct ModelBundle: Sendable {
     }
 
     /// `load(at:preparing:)`, where `prepare` may hand checks of its own to the hashing thread
-    /// (`AlongsideChecks.run`): they run after the hash, and this returns once they have.
+    /// (`AlongsideChecks.run`): they run there as they come, between the hash's chunks or after
+    /// it, and this returns once they have.
     public static func load<Prepared>(at path: String, preparing prepare: (ModelBundle, AlongsideChecks) throws -> Prepared) throws -> Prepared {
         let loading = BundleLoading.takePrefetched(at: path) ?? BundleLoading(path: path)
         let prepared = Result { try prepare(try loading.unverifiedBundle(), loading.checks) }
