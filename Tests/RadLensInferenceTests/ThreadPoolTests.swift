@@ -1,5 +1,6 @@
 import Foundation
 @testable import RadLensInference
+import Synchronization
 import Testing
 
 /// The pool every parallel layer runs on: each task of a loop runs exactly once, and its
@@ -44,6 +45,27 @@ import Testing
     @Test func everyTaskRunsOnceOnFewerThreads() {
         #expect(Self.loopsWithLostOrRepeatedTasks(threads: 4, loops: 20_000, maxTasks: 17, participants: { 1 + $0 % 4 }, pause: {}) == 0)
         #expect(Self.loopsWithLostOrRepeatedTasks(threads: 3, loops: 200, maxTasks: 5, participants: { 1 + $0 % 3 }, pause: { usleep(1_500) }) == 0)
+    }
+
+    /// A worker asleep since its last loop is woken for the next one it takes part in: the
+    /// caller's task waits (up to 2 s) for the other task to be taken by another thread.
+    @Test func sleepingWorkersAreWokenForLoopsTheyTakePartIn() {
+        let pool = ThreadPool(threads: 2)
+        let secondTaskRunner = Atomic<Int>(-1)
+        for participants in [1, 2, 1, 2] {
+            pool.participants = participants
+            usleep(5_000)  // Longer than a worker's spin: it sleeps now.
+            secondTaskRunner.store(-1, ordering: .relaxed)
+            pool.parallelFor(2) { task, worker in
+                if task == 1 {
+                    secondTaskRunner.store(worker, ordering: .releasing)
+                } else if participants == 2 {
+                    let deadline = ContinuousClock.now + .seconds(2)
+                    while secondTaskRunner.load(ordering: .acquiring) < 0 && ContinuousClock.now < deadline {}
+                }
+            }
+            #expect(secondTaskRunner.load(ordering: .acquiring) == (participants == 2 ? 1 : 0))
+        }
     }
 
     /// Workers fall asleep between these loops (their spin is about 0.25-0.6 ms), so most loops

@@ -28,11 +28,10 @@ final class ThreadPool: @unchecked Sendable {
     private var wake = pthread_cond_t()
     private var generation = 0
     private var shuttingDown = false
-    /// Workers asleep on `wake`, or about to be (they count themselves under the mutex).
-    private let sleepers = Atomic<Int>(0)
     private var job: ((Int, Int) -> Void)?
-    /// Each worker's share of the current loop's tasks: the next task to take and the end.
-    private let cursors: [TaskCursor]
+    /// Per thread: the next task of its share of the current loop (the share ends at
+    /// `shareEnds`), and whether it sleeps on `wake`.
+    private let slots: [WorkerSlot]
     private var shareEnds: [Int]
     /// The generation last published, readable without the mutex.
     private let published = Atomic<Int>(0)
@@ -53,7 +52,7 @@ final class ThreadPool: @unchecked Sendable {
     init(threads: Int) {
         threadCount = max(1, threads)
         participating = threadCount
-        cursors = (0..<threadCount).map { _ in TaskCursor() }
+        slots = (0..<threadCount).map { _ in WorkerSlot() }
         shareEnds = Array(repeating: 0, count: threadCount)
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&wake, nil)
@@ -96,15 +95,16 @@ final class ThreadPool: @unchecked Sendable {
             job = escaping
             loopThreads.store(threads, ordering: .relaxed)
             for worker in 0..<threads {
-                cursors[worker].next.store(worker * count / threads, ordering: .relaxed)
+                slots[worker].next.store(worker * count / threads, ordering: .relaxed)
                 shareEnds[worker] = (worker + 1) * count / threads
             }
             generation += 1
             membership.store(Self.generationBits(generation), ordering: .relaxed)
             published.store(generation, ordering: .sequentiallyConsistent)
-            // A worker counts itself a sleeper before it checks `published` for the last time,
-            // so either it sees the new generation or this sees it and wakes it.
-            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+            // A worker marks itself asleep before it checks `published` for the last time, so
+            // either it sees the new generation or this sees it and wakes it. Workers that take
+            // no part in this loop are left asleep.
+            if (1..<threads).contains(where: { slots[$0].asleep.load(ordering: .sequentiallyConsistent) }) {
                 // Taking and releasing the mutex orders this after a sleeper's last look at
                 // `published`; waking after the release spares a woken worker that preempts
                 // this thread from blocking at once on the mutex this thread still held.
@@ -141,7 +141,7 @@ final class ThreadPool: @unchecked Sendable {
         for offset in 0..<threads {
             let share = (worker + offset) % threads, end = shareEnds[share]
             while true {
-                let task = cursors[share].next.wrappingAdd(1, ordering: .relaxed).oldValue
+                let task = slots[share].next.wrappingAdd(1, ordering: .relaxed).oldValue
                 if task >= end { break }
                 body(task, worker)
             }
@@ -177,11 +177,11 @@ final class ThreadPool: @unchecked Sendable {
             }
             if published.load(ordering: .acquiring) == seen {
                 pthread_mutex_lock(&mutex)
-                sleepers.add(1, ordering: .sequentiallyConsistent)
+                slots[index].asleep.store(true, ordering: .sequentiallyConsistent)
                 while published.load(ordering: .sequentiallyConsistent) == seen && !shuttingDown {
                     pthread_cond_wait(&wake, &mutex)
                 }
-                sleepers.subtract(1, ordering: .relaxed)
+                slots[index].asleep.store(false, ordering: .relaxed)
                 pthread_mutex_unlock(&mutex)
             }
             if shuttingDown { return }
@@ -197,8 +197,9 @@ final class ThreadPool: @unchecked Sendable {
     }
 }
 
-private final class TaskCursor {
+private final class WorkerSlot {
     let next = Atomic<Int>(0)
+    let asleep = Atomic<Bool>(false)
 }
 
 private final class WorkerContext {
