@@ -47,6 +47,20 @@ import Testing
         #expect(Self.loopsWithLostOrRepeatedTasks(threads: 3, loops: 200, maxTasks: 5, participants: { 1 + $0 % 3 }, pause: { usleep(1_500) }) == 0)
     }
 
+    /// A pool starts a worker thread only when a loop uses it: a cold start's first image,
+    /// classified on fewer threads than the pool has, starts none it does not need.
+    @Test func workersStartWithTheFirstLoopThatUsesThem() {
+        let pool = ThreadPool(threads: 4)
+        #expect(pool.startedWorkers == 0)
+        for (participants, started) in [(1, 0), (3, 2), (2, 2), (4, 3)] {
+            pool.participants = participants
+            let sum = Atomic<Int>(0)
+            pool.parallelFor(64) { task, _ in sum.add(task, ordering: .relaxed) }
+            #expect(sum.load(ordering: .relaxed) == 64 * 63 / 2)
+            #expect(pool.startedWorkers == started, "\(participants) participants")
+        }
+    }
+
     /// A worker asleep since its last loop is woken for the next one it takes part in: the
     /// caller's task waits (up to 2 s) for the other task to be taken by another thread.
     @Test func sleepingWorkersAreWokenForLoopsTheyTakePartIn() {

@@ -56,8 +56,18 @@ final class ThreadPool: @unchecked Sendable {
         shareEnds = Array(repeating: 0, count: threadCount)
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&wake, nil)
-        for worker in 1..<threadCount {
-            let context = Unmanaged.passRetained(WorkerContext(pool: self, index: worker)).toOpaque()
+    }
+
+    /// Worker threads started so far (the caller is not one).
+    var startedWorkers: Int { workers.count }
+
+    /// Starts the workers a loop on `threads` threads needs and that are not running yet. A
+    /// worker starts with the first loop that uses it: a cold start that classifies one image
+    /// on fewer threads than the pool has (see `participants`) starts no thread it does not use.
+    private func startWorkers(upTo threads: Int) {
+        while workers.count + 1 < threads {
+            let index = workers.count + 1
+            let context = Unmanaged.passRetained(WorkerContext(pool: self, index: index)).toOpaque()
             var thread = pthread_t()
             pthread_create(&thread, nil, { raw in
                 let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
@@ -89,6 +99,7 @@ final class ThreadPool: @unchecked Sendable {
             for task in 0..<count { body(task, 0) }
             return
         }
+        startWorkers(upTo: threads)
         withoutActuallyEscaping(body) { escaping in
             // Workers read these only after they see the new generation, and the previous loop's
             // joined workers are all done, so plain stores are safe here.
@@ -165,10 +176,9 @@ final class ThreadPool: @unchecked Sendable {
 
     private func workerLoop(index: Int) {
         var seen = 0
-        // Until its first loop a worker sleeps at once: a pool is made with its engine, often
-        // well before the first inference (a cold start decodes its image in between), and
-        // spinning then would take a core from the threads doing that work.
-        var pollsBeforeSleep = 0
+        // A worker starts as its first loop is published (`startWorkers`), so it polls for it
+        // rather than going to sleep first.
+        var pollsBeforeSleep = Self.spinLimit
         while true {
             var spins = 0
             while published.load(ordering: .acquiring) == seen && spins < pollsBeforeSleep {
