@@ -80,17 +80,12 @@ public final class AntialiasedResize {
         }
     }
 
-    /// Resizes a [inputHeight, inputWidth] plane into `output` ([height, width]).
-    public func apply(_ input: UnsafePointer<Float>, inputWidth: Int, inputHeight: Int, into output: UnsafeMutablePointer<Float>) {
-        apply(inputWidth: inputWidth, inputHeight: inputHeight, into: output) { rows, _ in input + rows.lowerBound * inputWidth }
-    }
-
     /// Resizes an image of inputHeight rows of inputWidth floats into `output` ([height, width]),
-    /// fetching its rows a few at a time: `rows(range, block)` returns where those rows lie,
-    /// written into `block` (room for `blockRows` rows) or already in memory. A source converted
-    /// on the fly then needs no whole-image plane, whose fresh pages would each fault in.
+    /// fetching its rows a few at a time: `rows(range, block)` writes those rows into `block`
+    /// (room for `blockRows` rows). A source converted on the fly then needs no whole-image
+    /// plane, whose fresh pages would each fault in.
     public func apply(inputWidth: Int, inputHeight: Int, into output: UnsafeMutablePointer<Float>,
-                      rows: (Range<Int>, UnsafeMutablePointer<Float>) -> UnsafePointer<Float>) {
+                      rows: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
         if horizontal[inputWidth] == nil { horizontal[inputWidth] = Taps(input: inputWidth, output: width) }
         if vertical[inputHeight] == nil { vertical[inputHeight] = Taps(input: inputHeight, output: height) }
         let h = horizontal[inputWidth]!, v = vertical[inputHeight]!
@@ -107,9 +102,10 @@ public final class AntialiasedResize {
                         rowBlock.withUnsafeMutableBufferPointer { block in
                             for first in stride(from: 0, to: inputHeight, by: Self.blockRows) {
                                 let range = first..<min(first + Self.blockRows, inputHeight)
-                                let input = rows(range, block.baseAddress!)
+                                rows(range, block.baseAddress!)
                                 for y in range {
-                                    horizontalPass(row: input + (y - first) * inputWidth, into: temporary + y * width,
+                                    horizontalPass(row: block.baseAddress! + (y - first) * inputWidth,
+                                                   into: temporary + y * width,
                                                    starts: starts.baseAddress!, counts: counts.baseAddress!,
                                                    weights: weights.baseAddress!, maxTaps: h.maxTaps)
                                 }

@@ -12,11 +12,6 @@ public struct GrayConversion: Sendable {
         self.weights = (weights[0], weights[1], weights[2])
     }
 
-    /// Writes width*height floats to `output`.
-    public func apply(_ image: Image, into output: UnsafeMutablePointer<Float>) {
-        apply(image, rows: 0..<image.height, into: output)
-    }
-
     /// Writes the rows `rows` of the image, width floats each, to `output`.
     public func apply(_ image: Image, rows: Range<Int>, into output: UnsafeMutablePointer<Float>) {
         let maximum = Float((1 << image.significantBits) - 1)

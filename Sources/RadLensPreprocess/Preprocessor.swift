@@ -46,10 +46,7 @@ public final class Preprocessor {
         let width = spec.resize.width, height = spec.resize.height, area = width * height
         let fit = Self.fittedSize(imageWidth: image.width, imageHeight: image.height, spec: spec.resize)
         // Gray rows are made as the resize reads them: no gray plane of the whole image.
-        let grayRows = { [gray] (rows: Range<Int>, block: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> in
-            gray.apply(image, rows: rows, into: block)
-            return UnsafePointer(block)
-        }
+        let grayRows = { [gray] (rows: Range<Int>, block: UnsafeMutablePointer<Float>) in gray.apply(image, rows: rows, into: block) }
         if fit == (width, height) {
             resize.apply(inputWidth: image.width, inputHeight: image.height, into: output, rows: grayRows)
         } else {
