@@ -2,9 +2,9 @@ import Foundation
 
 /// Checks that `ModelBundle.load` runs on the thread that verifies the model's sha256, in the
 /// order given, as they come (between the hash's chunks, or after it), while its caller goes on
-/// preparing; `load` returns only once every one has run. A cold start hands it work the first image does not wait for
-/// (the packed-weight cache file's checksum, say), so one core hashes and checks while the
-/// other builds the engine and decodes.
+/// preparing; `load` returns only once every one has run. A cold start hands it the
+/// packed-weight cache file's checksum and the report templates, so one core hashes and checks
+/// while the other builds the engine, decodes and classifies.
 public final class AlongsideChecks: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending: [@Sendable () -> Void] = []
@@ -33,25 +33,20 @@ public final class AlongsideChecks: @unchecked Sendable {
 
     /// Runs the checks handed over so far, without waiting for more.
     func runPending() {
-        while true {
-            condition.lock()
-            let next = pending.isEmpty ? nil : pending.removeFirst()
-            condition.unlock()
-            guard let next else { return }
-            next()
-        }
+        while let check = next(waitingUntilClosed: false) { check() }
     }
 
     /// Runs the checks as they come until `close` and the last one.
     func runUntilClosed() {
-        while true {
-            condition.lock()
-            while pending.isEmpty && !closed { condition.wait() }
-            let next = pending.isEmpty ? nil : pending.removeFirst()
-            condition.unlock()
-            guard let next else { return }
-            next()
-        }
+        while let check = next(waitingUntilClosed: true) { check() }
+    }
+
+    /// The next check handed over, if any: with `waitingUntilClosed`, waits for one until `close`.
+    private func next(waitingUntilClosed: Bool) -> (@Sendable () -> Void)? {
+        condition.lock()
+        defer { condition.unlock() }
+        while waitingUntilClosed && pending.isEmpty && !closed { condition.wait() }
+        return pending.isEmpty ? nil : pending.removeFirst()
     }
 
     /// The result of a check: set on the checking thread, read after `ModelBundle.load` returned.
