@@ -54,8 +54,8 @@ struct ModelLocation: ParsableArguments {
             }
             // The first image is classified while the other core finishes its checks; nothing is
             // reported before `load` has seen them pass. The hash keeps a core busy meanwhile, so
-            // the engine leaves it one: `--threads` is the process's total. (On 2 cores, a
-            // second engine thread made cold starts 3.7 ms slower, 29.3 against 25.6 ms.)
+            // the engine leaves it one: `--threads` is the process's total. (On 2 cores: median
+            // 30.4 -> 29.0 ms, 120 interleaved runs.)
             var decoded = prefetch.map { DecodedInput.load($0, for: bundle.manifest) }
             decoded?.classify(with: classifier, threads: max(1, options.threads - 1))
             return (classifier, decoded, intact, templates)

@@ -31,15 +31,20 @@ final class Arena: @unchecked Sendable {
         let size = max(count, 16) * MemoryLayout<Float>.stride + 64  // slack for vector tails
         let raw: UnsafeMutableRawPointer
         if size >= Self.mappedThreshold {
-            raw = lock.withLock { carve(size) }
+            raw = lock.withLock {
+                bytes += size
+                return carve(size)
+            }
         } else {
             var aligned: UnsafeMutableRawPointer?
             guard posix_memalign(&aligned, 64, size) == 0, let aligned else { fatalError("out of memory allocating \(size) bytes") }
             memset(aligned, 0, size)
             raw = aligned
-            lock.withLock { blocks.append((aligned, 0)) }
+            lock.withLock {
+                blocks.append((aligned, 0))
+                bytes += size
+            }
         }
-        lock.withLock { bytes += size }
         return raw.bindMemory(to: Float.self, capacity: size / MemoryLayout<Float>.stride)
     }
 
